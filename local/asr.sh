@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# The stage driver shared by every recipe: egs2/<corpus>/asr1/run.sh is this script
+# (linked as asr.sh) plus arguments. Run from the recipe folder.
+#
+#   ./run.sh [--stage N] [--stop_stage M] [--option value ...]
+#
+# Stages (outputs go to data/, dump/ and exp/; a finished step leaves a .done
+# marker and is skipped when rerun, unless --force true):
+#    1  data preparation (local/data.sh)           -> data/<set>
+#    2  speed perturbation                          -> data/<train_set>_sp
+#    3  audio dump: 16 kHz mono, length filter      -> dump/raw/<set>
+#    4  character token list                        -> data/<lang>_token_list/char
+#    5  Transformer LM on the training text         -> exp/lm_<lm_tag>
+#    6  ASR training (CTC/attention)                -> exp/asr_<asr_tag>
+#    7  decoding (beam search with CTC and LM)      -> exp/asr_<asr_tag>/<decode>/<set>
+#    8  scoring (CER, sclite columns), RESULTS.md
+#    9  summary table of every experiment           -> exp/summary.md
+#   10  pack the model (espnet2.bin.pack)           -> exp/asr_<asr_tag>/packed
+#
+# Options (defaults in brackets):
+#   --stage, --stop_stage [1, 10]   --force [false]    redo finished steps
+#   --nj [4]  --inference_nj [4]    parallel jobs (cmd.sh decides where they run)
+#   --ngpu [0]                      GPUs for training; --gpu_inference [false]
+#   --train_set, --valid_set, --test_sets "a b"
+#   --speed_perturb_factors ["", e.g. "0.9 1.0 1.1"]
+#   --audio_format [flac|wav|ark]   --min_wav_duration [0.1] --max_wav_duration [20] (s)
+#   --asr_config, --lm_config, --inference_config   YAML files
+#   --asr_tag, --lm_tag             experiment names [config file names]
+#   --asr_args, --lm_args, --inference_args         extra espnet2 options
+#   --use_lm [true]                 --lm_train_text [data/<train_set>/text]
+#   --inference_asr_model [valid.acc.ave_10best.pth] --inference_lm [valid.loss.ave.pth]
+#   --speech_type [sound]           espnet2 data type of the audio (dump: from the dump)
+#   --expdir [exp]  --dumpdir [dump]  --lang [zh]   --local_data_opts ["" for local/data.sh]
+set -euo pipefail
+
+stage=1
+stop_stage=10
+force=false
+nj=4
+inference_nj=4
+ngpu=0
+gpu_inference=false
+train_set=
+valid_set=
+test_sets=
+speed_perturb_factors=
+audio_format=flac
+min_wav_duration=0.1
+max_wav_duration=20
+asr_config=
+lm_config=
+inference_config=
+asr_tag=
+lm_tag=
+asr_args=
+lm_args=
+inference_args=
+use_lm=true
+lm_train_text=
+inference_asr_model=valid.acc.ave_10best.pth
+inference_lm=valid.loss.ave.pth
+speech_type=
+expdir=exp
+dumpdir=dump
+lang=zh
+local_data_opts=
+
+driver_args=("$@")
+tools=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")  # the shared local/ folder
+. "$tools/parse_options.sh"
+. ./path.sh
+. ./cmd.sh
+
+log() {
+  echo "$(date '+%Y-%m-%dT%H:%M:%S') (asr.sh:${BASH_LINENO[0]}) $*" >&2
+}
+die() { log "ERROR: $*"; exit 1; }
+# Print and run a command.
+run() { log "+ $*"; "$@"; }
+# True when the step behind marker $1 has to be (re)done.
+todo() {
+  if [ -f "$1" ] && [ "$force" != true ]; then
+    log "  already done ($1); --force true redoes it"
+    return 1
+  fi
+  rm -f "$1"
+}
+mark_done() { mkdir -p "$(dirname "$1")"; date > "$1"; }
+stage_on() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
+
+[ -n "$train_set" ] || die "--train_set is required"
+[ -n "$valid_set" ] || die "--valid_set is required"
+[ -n "$test_sets" ] || die "--test_sets is required"
+for c in "$asr_config" "$inference_config"; do
+  [ -f "$c" ] || die "config '$c' not found (--asr_config / --inference_config)"
+done
+if [ "$use_lm" = true ] && [ ! -f "$lm_config" ]; then
+  die "LM config '$lm_config' not found (--lm_config, or --use_lm false)"
+fi
+
+if [ -n "$speed_perturb_factors" ]; then train_sp=${train_set}_sp; else train_sp=$train_set; fi
+asr_tag=${asr_tag:-$(basename "$asr_config" .yaml)${speed_perturb_factors:+_sp}}
+lm_tag=${lm_tag:-$(basename "${lm_config:-none}" .yaml)}
+asr_exp=$expdir/asr_$asr_tag
+lm_exp=$expdir/lm_$lm_tag
+asr_stats=$asr_exp/stats
+lm_stats=$lm_exp/stats
+token_list=data/${lang}_token_list/char/tokens.txt
+lm_train_text=${lm_train_text:-data/$train_set/text}
+inference_tag=decode_$(basename "$inference_config" .yaml)
+[ "$use_lm" = true ] && inference_tag+=_lm_$lm_tag
+inference_tag+=_$(basename "$inference_asr_model" .pth)
+# Sets to dump, each once: training and validation sets are length-filtered.
+dump_sets=$(printf '%s\n' "$train_sp" "$valid_set" $test_sets | awk '!seen[$0]++')
+
+# espnet2 data type of the dumped audio (sound for flac/wav, kaldi_ark for ark)
+speech_type_of() {
+  if [ -n "$speech_type" ]; then echo "$speech_type"
+  elif [ "$(cat "$dumpdir/raw/$1/audio_format" 2>/dev/null)" = ark ]; then echo kaldi_ark
+  else echo sound; fi
+}
+# The (top-level) value of a key in a YAML config, empty when absent.
+config_value() {
+  python -c 'import sys, yaml; print((yaml.safe_load(open(sys.argv[1])) or {}).get(sys.argv[2]) or "")' "$1" "$2"
+}
+
+log "$0 ${driver_args[*]}"
+
+if stage_on 1; then
+  log "Stage 1: data preparation (local/data.sh ${local_data_opts})"
+  if todo data/.done; then
+    # shellcheck disable=SC2086
+    run ${train_cmd} "$expdir/log/data_prep.log" local/data.sh ${local_data_opts}
+    cat "$expdir/log/data_prep.log" | grep -v '^#' >&2
+    mark_done data/.done
+  fi
+fi
+
+if stage_on 2 && [ -n "$speed_perturb_factors" ]; then
+  log "Stage 2: speed perturbation ($speed_perturb_factors) of data/$train_set"
+  if todo "data/$train_sp/.done"; then
+    run ${train_cmd} "$expdir/log/speed_perturb.log" \
+      python -m local.speed_perturb --factors "$speed_perturb_factors" "data/$train_set" "data/$train_sp"
+    mark_done "data/$train_sp/.done"
+  fi
+fi
+
+if stage_on 3; then
+  log "Stage 3: audio dump ($audio_format, 16 kHz) to $dumpdir/raw"
+  for dset in $dump_sets; do
+    out=$dumpdir/raw/$dset
+    todo "$out/.done" || continue
+    filter=
+    if [ "$dset" = "$train_sp" ] || { [ "$dset" = "$valid_set" ] && ! [[ " $test_sets " == *" $dset "* ]]; }; then
+      filter="--filter --min-duration $min_wav_duration --max-duration $max_wav_duration"
+    fi
+    run python -m local.dump_audio plan --nj "$nj" --audio-format "$audio_format" "data/$dset" "$out"
+    run ${train_cmd} JOB=1:"$nj" "$expdir/log/dump_$dset/dump.JOB.log" \
+      python -m local.dump_audio run --job JOB "$out"
+    # shellcheck disable=SC2086
+    run python -m local.dump_audio finish $filter "$out"
+    mark_done "$out/.done"
+  done
+fi
+
+if stage_on 4; then
+  log "Stage 4: character token list $token_list"
+  if todo "$(dirname "$token_list")/.done"; then
+    run ${train_cmd} "$expdir/log/token_list.log" \
+      python -m espnet2.bin.tokenize_text --token_type char --input "$dumpdir/raw/$train_sp/text" \
+      --output "$token_list" --field 2- --cleaner none --write_vocabulary true \
+      --add_symbol '<blank>:0' --add_symbol '<unk>:1' --add_symbol '<sos/eos>:-1'
+    log "  $(wc -l < "$token_list") tokens"
+    mark_done "$(dirname "$token_list")/.done"
+  fi
+fi
+[ "$stop_stage" -lt 5 ] || [ -f "$token_list" ] || die "$token_list missing: run stage 4"
+vocab_size=$( [ -f "$token_list" ] && wc -l < "$token_list" || echo 0)
+
+# Collect shape (and feature) statistics in $nj jobs, then aggregate them.
+# usage: collect_stats TASK CONFIG STATS_DIR TRAIN_ARGS VALID_ARGS TRAIN_KEYS VALID_KEYS [extra]
+collect_stats() {
+  local task=$1 config=$2 dir=$3 train_data=$4 valid_data=$5 train_keys=$6 valid_keys=$7
+  shift 7
+  local parts n
+  n=$(( $(wc -l < "$valid_keys") < nj ? $(wc -l < "$valid_keys") : nj ))
+  mkdir -p "$dir/log"
+  run python -m local.split_keys --nj "$n" "$train_keys" "$dir/log/train.JOB.scp"
+  run python -m local.split_keys --nj "$n" "$valid_keys" "$dir/log/valid.JOB.scp"
+  # shellcheck disable=SC2086
+  run ${train_cmd} JOB=1:"$n" "$dir/log/stats.JOB.log" \
+    python -m "espnet2.bin.${task}_train" --collect_stats true --use_preprocessor true \
+      --token_type char --token_list "$token_list" --non_linguistic_symbols none \
+      --cleaner none --g2p none $train_data $valid_data \
+      --train_shape_file "$dir/log/train.JOB.scp" --valid_shape_file "$dir/log/valid.JOB.scp" \
+      --output_dir "$dir/log/stats.JOB" --config "$config" "$@"
+  parts=()
+  for i in $(seq "$n"); do parts+=(--input_dir "$dir/log/stats.$i"); done
+  run python -m espnet2.bin.aggregate_stats_dirs "${parts[@]}" --output_dir "$dir"
+  # espnet2 wants the vocabulary size after each text length (as asr.sh writes it)
+  for split in train valid; do
+    awk -v N="$vocab_size" '{print $0 "," N}' "$dir/$split/text_shape" > "$dir/$split/text_shape.char"
+  done
+}
+
+if stage_on 5 && [ "$use_lm" = true ]; then
+  log "Stage 5: LM $lm_exp on $lm_train_text"
+  if todo "$lm_exp/.done"; then
+    mkdir -p "$lm_exp/log"
+    run python -m local.check_lm_text "$lm_train_text" \
+      $(for d in "$valid_set" $test_sets; do echo "$dumpdir/raw/$d/text"; done)
+    lm_data="--train_data_path_and_name_and_type $lm_train_text,text,text"
+    lm_valid="--valid_data_path_and_name_and_type $dumpdir/raw/$valid_set/text,text,text"
+    if todo "$lm_stats/.done"; then
+      collect_stats lm "$lm_config" "$lm_stats" "$lm_data" "$lm_valid" \
+        "$lm_train_text" "$dumpdir/raw/$valid_set/text"
+      mark_done "$lm_stats/.done"
+    fi
+    # shellcheck disable=SC2086
+    run ${cuda_cmd} --gpu "$ngpu" "$lm_exp/log/train.log" \
+      python -m espnet2.bin.lm_train --ngpu "$ngpu" --use_preprocessor true \
+        --token_type char --token_list "$token_list" --non_linguistic_symbols none \
+        --cleaner none --g2p none $lm_data $lm_valid \
+        --train_shape_file "$lm_stats/train/text_shape.char" \
+        --valid_shape_file "$lm_stats/valid/text_shape.char" \
+        --fold_length 150 --resume true --output_dir "$lm_exp" --config "$lm_config" $lm_args
+    run ${train_cmd} "$lm_exp/log/perplexity.log" \
+      python -m espnet2.bin.lm_calc_perplexity --ngpu 0 --batch_size 32 \
+        --data_path_and_name_and_type "$dumpdir/raw/$valid_set/text,text,text" \
+        --train_config "$lm_exp/config.yaml" --model_file "$lm_exp/$inference_lm" \
+        --output_dir "$lm_exp/perplexity_$valid_set"
+    log "  perplexity on $valid_set: $(cat "$lm_exp/perplexity_$valid_set/ppl")"
+    mark_done "$lm_exp/.done"
+  fi
+fi
+
+if stage_on 6; then
+  log "Stage 6: ASR training $asr_exp (log: $asr_exp/log/train.log)"
+  if todo "$asr_exp/.done"; then
+    mkdir -p "$asr_exp/log"
+    train_data="--train_data_path_and_name_and_type $dumpdir/raw/$train_sp/wav.scp,speech,$(speech_type_of "$train_sp")"
+    train_data+=" --train_data_path_and_name_and_type $dumpdir/raw/$train_sp/text,text,text"
+    valid_data="--valid_data_path_and_name_and_type $dumpdir/raw/$valid_set/wav.scp,speech,$(speech_type_of "$valid_set")"
+    valid_data+=" --valid_data_path_and_name_and_type $dumpdir/raw/$valid_set/text,text,text"
+    if todo "$asr_stats/.done"; then
+      collect_stats asr "$asr_config" "$asr_stats" "$train_data" "$valid_data" \
+        "$dumpdir/raw/$train_sp/wav.scp" "$dumpdir/raw/$valid_set/wav.scp" --normalize none
+      mark_done "$asr_stats/.done"
+    fi
+    normalize_opts=
+    if [ "$(config_value "$asr_config" normalize)" = global_mvn ]; then
+      normalize_opts="--normalize_conf stats_file=$asr_stats/train/feats_stats.npz"
+    fi
+    # shellcheck disable=SC2086
+    run ${cuda_cmd} --gpu "$ngpu" "$asr_exp/log/train.log" \
+      python -m espnet2.bin.asr_train --ngpu "$ngpu" --use_preprocessor true \
+        --token_type char --token_list "$token_list" --non_linguistic_symbols none \
+        --cleaner none --g2p none $train_data $valid_data \
+        --train_shape_file "$asr_stats/train/speech_shape" \
+        --train_shape_file "$asr_stats/train/text_shape.char" \
+        --valid_shape_file "$asr_stats/valid/speech_shape" \
+        --valid_shape_file "$asr_stats/valid/text_shape.char" \
+        --fold_length 80000 --fold_length 150 --resume true \
+        --output_dir "$asr_exp" --config "$asr_config" $normalize_opts $asr_args
+    mark_done "$asr_exp/.done"
+  fi
+fi
+
+decode_cmd_gpu=(${decode_cmd})
+inference_ngpu=0
+if [ "$gpu_inference" = true ]; then decode_cmd_gpu=(${cuda_cmd} --gpu 1); inference_ngpu=1; fi
+
+if stage_on 7; then
+  log "Stage 7: decoding with $inference_config ($inference_tag)"
+  lm_opts=
+  if [ "$use_lm" = true ]; then
+    lm_opts="--lm_train_config $lm_exp/config.yaml --lm_file $lm_exp/$inference_lm"
+  fi
+  [ -f "$asr_exp/$inference_asr_model" ] || die "$asr_exp/$inference_asr_model not found " \
+    "(fewer epochs than averaged models? see --inference_asr_model)"
+  for dset in $test_sets; do
+    dir=$asr_exp/$inference_tag/$dset
+    todo "$dir/.done" || continue
+    n=$(( $(wc -l < "$dumpdir/raw/$dset/wav.scp") < inference_nj ? $(wc -l < "$dumpdir/raw/$dset/wav.scp") : inference_nj ))
+    mkdir -p "$dir/log"
+    run python -m local.split_keys --nj "$n" --lengths "$dumpdir/raw/$dset/utt2num_samples" \
+      "$dumpdir/raw/$dset/wav.scp" "$dir/log/keys.JOB.scp"
+    # shellcheck disable=SC2086
+    run "${decode_cmd_gpu[@]}" JOB=1:"$n" "$dir/log/inference.JOB.log" \
+      python -m espnet2.bin.asr_inference --ngpu "$inference_ngpu" --batch_size 1 \
+        --data_path_and_name_and_type "$dumpdir/raw/$dset/wav.scp,speech,$(speech_type_of "$dset")" \
+        --key_file "$dir/log/keys.JOB.scp" --asr_train_config "$asr_exp/config.yaml" \
+        --asr_model_file "$asr_exp/$inference_asr_model" $lm_opts \
+        --output_dir "$dir/log/output.JOB" --config "$inference_config" $inference_args
+    run python -m local.merge_decode --nj "$n" "$dir/log" "$dir"
+    echo "$0 ${driver_args[*]}" > "$dir/command"
+    mark_done "$dir/.done"
+  done
+fi
+
+if stage_on 8; then
+  log "Stage 8: scoring (CER)"
+  for dset in $test_sets; do
+    dir=$asr_exp/$inference_tag/$dset
+    run "$tools/score.sh" "$dumpdir/raw/$dset/text" "$dir/text" "$dir/score_cer" \
+      --utt2spk "$dumpdir/raw/$dset/utt2spk" >/dev/null
+    log "  $dset: $(grep -m1 'Sum/Avg' "$dir/score_cer/result.txt" | tr -s ' ')"
+  done
+  run python -m local.results --exp "$asr_exp" --asr_config "$asr_config" \
+    --lm_config "${lm_config:-none}" --inference_config "$inference_config" \
+    --use_lm "$use_lm" --lm_exp "$lm_exp" --out "$asr_exp/RESULTS.md"
+fi
+
+if stage_on 9; then
+  log "Stage 9: summary of $expdir"
+  run python -m local.summary "$expdir" --test_sets "$test_sets" --out "$expdir/summary.md"
+fi
+
+if stage_on 10; then
+  log "Stage 10: pack $asr_exp"
+  lm_pack=
+  if [ "$use_lm" = true ]; then
+    lm_pack="--lm_train_config $lm_exp/config.yaml --lm_file $lm_exp/$inference_lm"
+  fi
+  # shellcheck disable=SC2086
+  run ${train_cmd} "$asr_exp/log/pack.log" python -m espnet2.bin.pack asr \
+    --asr_train_config "$asr_exp/config.yaml" --asr_model_file "$asr_exp/$inference_asr_model" \
+    $lm_pack --option "$asr_exp/RESULTS.md" --option "$token_list" \
+    --outpath "$asr_exp/packed/asr_$asr_tag.zip"
+  log "  packed: $asr_exp/packed/asr_$asr_tag.zip"
+fi
+log "Finished stages $stage to $stop_stage"

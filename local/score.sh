@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# CER of a hypothesis against a reference, with NIST sclite's numbers.
+#
+#   local/score.sh REF_TEXT HYP_TEXT [OUT_DIR] [--utt2spk FILE]
+#
+# REF_TEXT, HYP_TEXT: Kaldi text files (<utt> <transcript>); spaces are removed and
+# characters compared. Prints sclite's summary table and the CER; OUT_DIR gets
+# result.txt (summary + per-utterance alignments), ref.trn and hyp.trn.
+# See `python -m local.score --help` for the details.
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+if [ -z "${VIRTUAL_ENV:-}" ] || [ "${MAIN_ROOT:-}" != "$root" ]; then
+  . "$root/path.sh"
+fi
+exec python -m local.score "$@"
