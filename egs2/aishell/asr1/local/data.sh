@@ -9,7 +9,7 @@
 # Get data_aishell.tgz from https://www.openslr.org/33/ and unpack it into $AISHELL.
 # Options are passed on to local/prepare_aishell.py (see its --help).
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 . ./path.sh
 . ./db.sh
 python "$here/prepare_aishell.py" "$AISHELL" data "$@"
