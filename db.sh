@@ -17,3 +17,11 @@ CHINESE_WAV2VEC2_BASE=${CHINESE_WAV2VEC2_BASE:-downloads/chinese-wav2vec2-base}
 CHINESE_WAV2VEC2_LARGE=${CHINESE_WAV2VEC2_LARGE:-downloads/chinese-wav2vec2-large}
 CHINESE_HUBERT_BASE=${CHINESE_HUBERT_BASE:-downloads/chinese-hubert-base}
 CHINESE_HUBERT_LARGE=${CHINESE_HUBERT_LARGE:-downloads/chinese-hubert-large}
+
+# Tiny random-weight SSL models of the mini recipe (frontend.make_tiny_models writes
+# them; egs2/mini_zh/asr1/run_ssl.sh does it when they are missing)
+TINY_SSL=${TINY_SSL:-$MAIN_ROOT/egs2/mini_zh/asr1/downloads/tiny_ssl}
+TINY_HUBERT_BASE=${TINY_HUBERT_BASE:-$TINY_SSL/tiny-hubert-base-fairseq-ckpt.pt}
+TINY_HUBERT_LARGE=${TINY_HUBERT_LARGE:-$TINY_SSL/tiny-hubert-large-fairseq-ckpt.pt}
+TINY_WAV2VEC2_BASE=${TINY_WAV2VEC2_BASE:-$TINY_SSL/tiny-wav2vec2-base}
+TINY_WAV2VEC2_LARGE=${TINY_WAV2VEC2_LARGE:-$TINY_SSL/tiny-wav2vec2-large}

@@ -75,6 +75,10 @@ def render(args):
         for ppl in sorted(Path(args.lm_exp).glob("perplexity_*/ppl")):
             out += [f"- LM perplexity on {ppl.parent.name[len('perplexity_'):]}: "
                     f"{float(ppl.read_text().split()[0]):.2f}", ""]
+    weights = exp / "layer_weights.txt"
+    if weights.exists():
+        out += ["## Layer weights of the SSL frontend", "", "![layer weights](layer_weights.png)",
+                "", "```", weights.read_text().rstrip(), "```", ""]
     for decode_dir, sets in scored_sets(exp).items():
         out += [f"## {decode_dir.name}", ""]
         commands = {(decode_dir / s / "command").read_text().strip()

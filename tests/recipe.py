@@ -26,16 +26,17 @@ def mini_subset(root, per_speaker):
     return corpus.write()
 
 
-def make_recipe(folder, corpus):
-    """Recipe folder linking the shared pieces; returns (folder, environment)."""
+def make_recipe(folder, corpus, recipe="mini_zh", corpus_variable="MINI_ZH"):
+    """Recipe folder with the shared pieces, the data preparation of egs2/<recipe>
+    and the tiny test configs; returns (folder, environment)."""
     folder = Path(folder)
     (folder / "local").mkdir(parents=True)
     for name in ("path.sh", "db.sh", "cmd.sh"):
         (folder / name).symlink_to(ROOT / name)
     (folder / "asr.sh").symlink_to(ROOT / "local/asr.sh")
-    (folder / "local/data.sh").symlink_to(MINI / "local/data.sh")
+    (folder / "local/data.sh").symlink_to(ROOT / f"egs2/{recipe}/asr1/local/data.sh")
     (folder / "conf").symlink_to(ROOT / "tests/conf")
-    return folder, {"MINI_ZH": str(corpus)}
+    return folder, {corpus_variable: str(corpus)}
 
 
 DRIVER_ARGS = ["--train_set", "train", "--valid_set", "dev", "--test_sets", "dev test",

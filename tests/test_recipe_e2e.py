@@ -67,3 +67,24 @@ def test_failing_stage_stops_with_its_log(finished_recipe):
     assert proc.returncode != 0
     assert "exp/asr_broken/log/train.log" in proc.stderr
     assert "Stage 7" not in proc.stderr
+
+
+def test_ssl_frontend_from_a_fairseq_checkpoint(finished_recipe, tmp_path):
+    folder, env, _ = finished_recipe
+    run(["python", "-m", "frontend.make_tiny_models", str(tmp_path)])
+    env = dict(env, TINY_HUBERT_LARGE=str(tmp_path / "tiny-hubert-large-fairseq-ckpt.pt"))
+    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
+                "--stage", "6", "--stop_stage", "9", "--asr_config", "conf/train_asr_tiny_ssl.yaml"],
+               cwd=folder, **env)
+    converted = folder / "exp/ssl_models/tiny-hubert-large-fairseq-ckpt"
+    assert (converted / "config.json").exists() and (converted / "fairseq_conversion.json").exists()
+    exp = folder / "exp/asr_train_asr_tiny_ssl_sp"
+    assert f"model_path: {converted}" in (exp / "config.yaml").read_text()
+    weights = (exp / "layer_weights.txt").read_text().splitlines()
+    assert len(weights) == 5  # 4 transformer layers + their input
+    assert abs(sum(float(line.split()[2]) for line in weights) - 1.0) < 1e-3
+    assert (exp / "layer_weights.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "![layer weights](layer_weights.png)" in (exp / "RESULTS.md").read_text()
+    summary = (folder / "exp/summary.md").read_text()
+    assert "train_asr_tiny_ssl_sp" in summary and "train_asr_tiny_sp" in summary
+    assert "layer weights:" in proc.stderr

@@ -1,0 +1,119 @@
+"""ESPnet frontend: a learned weighted sum of every hidden layer of a frozen wav2vec2/HuBERT.
+
+Config (ESPnet YAML):
+
+    frontend: ssl_weighted_sum
+    frontend_conf:
+        model_path: CHINESE_HUBERT_LARGE   # a folder, or a db.sh name the driver resolves
+        upstream_dtype: float32            # float16 / bfloat16: run the frozen model in half
+    freeze_param: [frontend.upstream]
+
+What this does that ESPnet's stock S3prlFrontend (through s3prl) does not:
+- loads only local Hugging Face folders: a missing preprocessor_config.json is an
+  error, never a silent download of someone else's settings;
+- normalizes each utterance over its own samples exactly as preprocessor_config.json
+  says (do_normalize), whatever the padding of the batch;
+- keeps the frozen model in eval mode (no dropout, no masking) and runs it without
+  autograd, so training sees the features the model was trained to produce;
+- gives every utterance of a padded batch the features it gets alone: layer-norm
+  (LARGE) models get an attention mask; group-norm (BASE) models, whose first
+  convolution normalizes over the whole input, run their convolutional encoder
+  on each utterance unpadded and their transformer with the frames masked.
+The weighted sum is s3prl's Featurizer (softmax over one weight per layer,
+hidden_states[0] being the transformer input), so `frontend.featurizer.weights`
+holds the layer weights as in ESPnet's S3PRL frontend.
+"""
+import types
+
+import torch
+from espnet2.asr.frontend.abs_frontend import AbsFrontend
+from s3prl.nn import Featurizer
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def load_upstream(model_path):
+    """(model, feature extractor) from a local Hugging Face folder only."""
+    from transformers import AutoFeatureExtractor, AutoModel
+
+    from frontend.models import check_hf_folder
+    check_hf_folder(model_path)
+    extractor = AutoFeatureExtractor.from_pretrained(model_path, local_files_only=True)
+    model = AutoModel.from_pretrained(model_path, local_files_only=True)
+    return model, extractor
+
+
+class WeightedSumFrontend(AbsFrontend):
+    def __init__(self, model_path: str, fs=16000, upstream_dtype: str = "float32",
+                 layer_norm: bool = False):
+        super().__init__()
+        if str(fs) not in ("16000", "16k"):
+            raise ValueError(f"the SSL models take 16 kHz audio, not fs={fs}")
+        if upstream_dtype not in DTYPES:
+            raise ValueError(f"upstream_dtype must be one of {list(DTYPES)}")
+        self.model_path = model_path
+        self.upstream, extractor = load_upstream(model_path)
+        self.do_normalize = bool(extractor.do_normalize)
+        self.group_norm = self.upstream.config.feat_extract_norm == "group"
+        self.upstream_dtype = DTYPES[upstream_dtype]
+        self.upstream.to(self.upstream_dtype)
+        for parameter in self.upstream.parameters():
+            parameter.requires_grad_(False)
+        self.upstream.eval()
+        config = self.upstream.config
+        shape = types.SimpleNamespace(  # what Featurizer reads from an s3prl upstream
+            hidden_sizes=[config.hidden_size] * (config.num_hidden_layers + 1),
+            downsample_rates=[320] * (config.num_hidden_layers + 1),
+            num_layers=config.num_hidden_layers + 1)
+        self.featurizer = Featurizer(shape, normalize=layer_norm)
+
+    def output_size(self):
+        return self.featurizer.output_size
+
+    def train(self, mode=True):
+        super().train(mode)
+        self.upstream.eval()  # frozen: always as in inference
+        return self
+
+    def reload_pretrained_parameters(self):
+        """Called by ESPnet after it (re)initializes the network's parameters."""
+        model, _ = load_upstream(self.model_path)
+        self.upstream.load_state_dict(model.state_dict())
+
+    def normalize(self, wav, lengths):
+        """Per-utterance zero mean, unit variance over the valid samples (as
+        Wav2Vec2FeatureExtractor: (x - mean) / sqrt(var + 1e-7)); padding stays 0."""
+        valid = torch.arange(wav.shape[1], device=wav.device)[None, :] < lengths[:, None]
+        if self.do_normalize:
+            count = lengths[:, None].to(wav.dtype)
+            mean = (wav * valid).sum(1, keepdim=True) / count
+            var = (((wav - mean) * valid) ** 2).sum(1, keepdim=True) / count
+            wav = (wav - mean) / torch.sqrt(var + 1e-7)
+        return wav * valid
+
+    def hidden_states(self, wav, lengths):
+        """All hidden states (the transformer input first) and the frame counts."""
+        model = self.upstream
+        if self.group_norm:
+            # GroupNorm statistics over each utterance's own samples only
+            convs = [model.feature_extractor(wav[i:i + 1, :int(n)]) for i, n in enumerate(lengths)]
+            frames = max(c.shape[-1] for c in convs)
+            conv = torch.cat([torch.nn.functional.pad(c, (0, frames - c.shape[-1])) for c in convs])
+        else:
+            conv = model.feature_extractor(wav)
+        frame_lengths = model._get_feat_extract_output_lengths(lengths).to(lengths.dtype)
+        projected = model.feature_projection(conv.transpose(1, 2))
+        hidden = projected[0] if isinstance(projected, tuple) else projected
+        mask = None
+        if bool((frame_lengths < hidden.shape[1]).any()):
+            mask = torch.arange(hidden.shape[1], device=hidden.device)[None, :] < frame_lengths[:, None]
+        out = model.encoder(hidden, attention_mask=mask, output_hidden_states=True)
+        return out.hidden_states, frame_lengths
+
+    def forward(self, input, input_lengths):
+        with torch.no_grad():
+            wav = self.normalize(input.float(), input_lengths).to(self.upstream_dtype)
+            states, frame_lengths = self.hidden_states(wav, input_lengths)
+            states = [s.float() for s in states]
+        feats, feats_lens = self.featurizer(states, [frame_lengths] * len(states))
+        return feats, feats_lens
