@@ -23,13 +23,14 @@
 #   --ngpu [0]                      GPUs for training; --gpu_inference [false]
 #   --train_set, --valid_set, --test_sets "a b"
 #   --speed_perturb_factors ["", e.g. "0.9 1.0 1.1"]
-#   --audio_format [flac|wav|ark]   --min_wav_duration [0.1] --max_wav_duration [20] (s)
+#   --audio_format [flac|wav|ark|none]  none: no dump, utterances are read from the
+#                                   original recordings (long ones through segments)
+#   --min_wav_duration [0.1] --max_wav_duration [20] (s)
 #   --asr_config, --lm_config, --inference_config   YAML files
 #   --asr_tag, --lm_tag             experiment names [config file names]
 #   --asr_args, --lm_args, --inference_args         extra espnet2 options
 #   --use_lm [true]                 --lm_train_text [data/<train_set>/text]
 #   --inference_asr_model [valid.acc.ave_10best.pth] --inference_lm [valid.loss.ave.pth]
-#   --speech_type [sound]           espnet2 data type of the audio (dump: from the dump)
 #   --expdir [exp]  --dumpdir [dump]  --lang [zh]   --local_data_opts ["" for local/data.sh]
 set -euo pipefail
 
@@ -59,7 +60,6 @@ use_lm=true
 lm_train_text=
 inference_asr_model=valid.acc.ave_10best.pth
 inference_lm=valid.loss.ave.pth
-speech_type=
 expdir=exp
 dumpdir=dump
 lang=zh
@@ -113,15 +113,38 @@ inference_tag+=_$(basename "$inference_asr_model" .pth)
 # Sets to dump, each once: training and validation sets are length-filtered.
 dump_sets=$(printf '%s\n' "$train_sp" "$valid_set" $test_sets | awk '!seen[$0]++')
 
-# espnet2 data type of the dumped audio (sound for flac/wav, kaldi_ark for ark)
-speech_type_of() {
-  if [ -n "$speech_type" ]; then echo "$speech_type"
-  elif [ "$(cat "$dumpdir/raw/$1/audio_format" 2>/dev/null)" = ark ]; then echo kaldi_ark
-  else echo sound; fi
+# The audio of a dumped set for espnet2: "<file>,speech,<type>"
+speech_data() {
+  local dir=$dumpdir/raw/$1
+  case "$(cat "$dir/audio_format")" in
+    ark) echo "$dir/wav.scp,speech,kaldi_ark" ;;
+    none) if [ -f "$dir/segments" ]; then echo "$dir/segments,speech,segments_sound"
+          else echo "$dir/wav.scp,speech,sound"; fi ;;
+    *) echo "$dir/wav.scp,speech,sound" ;;
+  esac
 }
-# The (top-level) value of a key in a YAML config, empty when absent.
+# The table listing the utterances of a dumped set (for splitting into jobs)
+speech_keys() { speech_data "$1" | cut -d, -f1; }
+# The value of a (dotted) key in a YAML config, empty when absent.
 config_value() {
-  python -c 'import sys, yaml; print((yaml.safe_load(open(sys.argv[1])) or {}).get(sys.argv[2]) or "")' "$1" "$2"
+  python -c 'import sys, yaml
+value = yaml.safe_load(open(sys.argv[1])) or {}
+for key in sys.argv[2].split("."):
+    value = value.get(key) if isinstance(value, dict) else None
+print("" if value is None else value)' "$1" "$2"
+}
+# SSL frontends name their model in frontend_conf.model_path: a folder or fairseq
+# checkpoint, or a db.sh variable (e.g. CHINESE_HUBERT_LARGE). Prints the Hugging
+# Face folder to use, converting a checkpoint once into $expdir/ssl_models.
+ssl_model_folder() {
+  local location
+  location=$(config_value "$1" frontend_conf.model_path)
+  [ -n "$location" ] || return 0
+  if [[ "$location" =~ ^[A-Z][A-Z0-9_]*$ ]]; then
+    [ -n "${!location:-}" ] || die "$1 names model $location, which db.sh does not set"
+    location=${!location}
+  fi
+  python -m frontend.models "$location" "$expdir/ssl_models" || die "SSL model of $1 not usable"
 }
 
 log "$0 ${driver_args[*]}"
@@ -154,11 +177,18 @@ if stage_on 3; then
     if [ "$dset" = "$train_sp" ] || { [ "$dset" = "$valid_set" ] && ! [[ " $test_sets " == *" $dset "* ]]; }; then
       filter="--filter --min-duration $min_wav_duration --max-duration $max_wav_duration"
     fi
-    run python -m local.dump_audio plan --nj "$nj" --audio-format "$audio_format" "data/$dset" "$out"
-    run ${train_cmd} JOB=1:"$nj" "$expdir/log/dump_$dset/dump.JOB.log" \
-      python -m local.dump_audio run --job JOB "$out"
-    # shellcheck disable=SC2086
-    run python -m local.dump_audio finish $filter "$out"
+    if [ "$audio_format" = none ]; then
+      # shellcheck disable=SC2086
+      run ${train_cmd} "$expdir/log/dump_$dset/link.log" \
+        python -m local.dump_audio link $filter "data/$dset" "$out"
+      grep -v '^#' "$expdir/log/dump_$dset/link.log" >&2
+    else
+      run python -m local.dump_audio plan --nj "$nj" --audio-format "$audio_format" "data/$dset" "$out"
+      run ${train_cmd} JOB=1:"$nj" "$expdir/log/dump_$dset/dump.JOB.log" \
+        python -m local.dump_audio run --job JOB "$out"
+      # shellcheck disable=SC2086
+      run python -m local.dump_audio finish $filter "$out"
+    fi
     mark_done "$out/.done"
   done
 fi
@@ -189,7 +219,7 @@ collect_stats() {
   run python -m local.split_keys --nj "$n" "$valid_keys" "$dir/log/valid.JOB.scp"
   # shellcheck disable=SC2086
   run ${train_cmd} JOB=1:"$n" "$dir/log/stats.JOB.log" \
-    python -m "espnet2.bin.${task}_train" --collect_stats true --use_preprocessor true \
+    python -m local.espnet_bin "${task}_train" --collect_stats true --use_preprocessor true \
       --token_type char --token_list "$token_list" --non_linguistic_symbols none \
       --cleaner none --g2p none $train_data $valid_data \
       --train_shape_file "$dir/log/train.JOB.scp" --valid_shape_file "$dir/log/valid.JOB.scp" \
@@ -238,13 +268,17 @@ if stage_on 6; then
   log "Stage 6: ASR training $asr_exp (log: $asr_exp/log/train.log)"
   if todo "$asr_exp/.done"; then
     mkdir -p "$asr_exp/log"
-    train_data="--train_data_path_and_name_and_type $dumpdir/raw/$train_sp/wav.scp,speech,$(speech_type_of "$train_sp")"
+    train_data="--train_data_path_and_name_and_type $(speech_data "$train_sp")"
     train_data+=" --train_data_path_and_name_and_type $dumpdir/raw/$train_sp/text,text,text"
-    valid_data="--valid_data_path_and_name_and_type $dumpdir/raw/$valid_set/wav.scp,speech,$(speech_type_of "$valid_set")"
+    valid_data="--valid_data_path_and_name_and_type $(speech_data "$valid_set")"
     valid_data+=" --valid_data_path_and_name_and_type $dumpdir/raw/$valid_set/text,text,text"
+    ssl_folder=$(ssl_model_folder "$asr_config")
+    frontend_opts=${ssl_folder:+--frontend_conf model_path=$ssl_folder}
     if todo "$asr_stats/.done"; then
+      # shellcheck disable=SC2086
       collect_stats asr "$asr_config" "$asr_stats" "$train_data" "$valid_data" \
-        "$dumpdir/raw/$train_sp/wav.scp" "$dumpdir/raw/$valid_set/wav.scp" --normalize none
+        "$(speech_keys "$train_sp")" "$(speech_keys "$valid_set")" --normalize none \
+        $frontend_opts
       mark_done "$asr_stats/.done"
     fi
     normalize_opts=
@@ -253,7 +287,7 @@ if stage_on 6; then
     fi
     # shellcheck disable=SC2086
     run ${cuda_cmd} --gpu "$ngpu" "$asr_exp/log/train.log" \
-      python -m espnet2.bin.asr_train --ngpu "$ngpu" --use_preprocessor true \
+      python -m local.espnet_bin asr_train --ngpu "$ngpu" --use_preprocessor true \
         --token_type char --token_list "$token_list" --non_linguistic_symbols none \
         --cleaner none --g2p none $train_data $valid_data \
         --train_shape_file "$asr_stats/train/speech_shape" \
@@ -261,7 +295,7 @@ if stage_on 6; then
         --valid_shape_file "$asr_stats/valid/speech_shape" \
         --valid_shape_file "$asr_stats/valid/text_shape.char" \
         --fold_length 80000 --fold_length 150 --resume true \
-        --output_dir "$asr_exp" --config "$asr_config" $normalize_opts $asr_args
+        --output_dir "$asr_exp" --config "$asr_config" $normalize_opts $frontend_opts $asr_args
     mark_done "$asr_exp/.done"
   fi
 fi
@@ -281,14 +315,15 @@ if stage_on 7; then
   for dset in $test_sets; do
     dir=$asr_exp/$inference_tag/$dset
     todo "$dir/.done" || continue
-    n=$(( $(wc -l < "$dumpdir/raw/$dset/wav.scp") < inference_nj ? $(wc -l < "$dumpdir/raw/$dset/wav.scp") : inference_nj ))
+    keys=$(speech_keys "$dset")
+    n=$(( $(wc -l < "$keys") < inference_nj ? $(wc -l < "$keys") : inference_nj ))
     mkdir -p "$dir/log"
     run python -m local.split_keys --nj "$n" --lengths "$dumpdir/raw/$dset/utt2num_samples" \
-      "$dumpdir/raw/$dset/wav.scp" "$dir/log/keys.JOB.scp"
+      "$keys" "$dir/log/keys.JOB.scp"
     # shellcheck disable=SC2086
     run "${decode_cmd_gpu[@]}" JOB=1:"$n" "$dir/log/inference.JOB.log" \
-      python -m espnet2.bin.asr_inference --ngpu "$inference_ngpu" --batch_size 1 \
-        --data_path_and_name_and_type "$dumpdir/raw/$dset/wav.scp,speech,$(speech_type_of "$dset")" \
+      python -m local.espnet_bin asr_inference --ngpu "$inference_ngpu" --batch_size 1 \
+        --data_path_and_name_and_type "$(speech_data "$dset")" \
         --key_file "$dir/log/keys.JOB.scp" --asr_train_config "$asr_exp/config.yaml" \
         --asr_model_file "$asr_exp/$inference_asr_model" $lm_opts \
         --output_dir "$dir/log/output.JOB" --config "$inference_config" $inference_args
@@ -306,6 +341,15 @@ if stage_on 8; then
       --utt2spk "$dumpdir/raw/$dset/utt2spk" >/dev/null
     log "  $dset: $(grep -m1 'Sum/Avg' "$dir/score_cer/result.txt" | tr -s ' ')"
   done
+  # SSL frontends: the learned layer weights (exit status 2: no weighted-sum frontend)
+  rc=0
+  python -m frontend.layer_weights "$asr_exp" --model "$inference_asr_model" \
+    > "$asr_exp/log/layer_weights.log" 2>&1 || rc=$?
+  case $rc in
+    0) log "  layer weights: $asr_exp/layer_weights.png" ;;
+    2) ;;
+    *) die "layer weights failed: see $asr_exp/log/layer_weights.log" ;;
+  esac
   run python -m local.results --exp "$asr_exp" --asr_config "$asr_config" \
     --lm_config "${lm_config:-none}" --inference_config "$inference_config" \
     --use_lm "$use_lm" --lm_exp "$lm_exp" --out "$asr_exp/RESULTS.md"

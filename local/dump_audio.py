@@ -6,15 +6,24 @@ Three steps, so that the middle one runs as an array job (local or Slurm):
     python -m local.dump_audio run --job 3 dump/raw/train_sp          # JOB=1..4
     python -m local.dump_audio finish dump/raw/train_sp [--filter]
 
-`plan` splits the utterances into jobs (a recording's segments stay together, so
-long recordings are decoded once) in the work folder dump/raw/train_sp.tmp.
-`run` reads each recording (applying reco2speed and segments), resamples other
-rates to 16 kHz, keeps the first channel and writes the audio and its
-utt2num_samples; a finished job is not redone when the dump is rerun after a
-failure. `finish` merges the jobs, drops (with --filter, used for training and
-validation sets) utterances shorter or longer than the limits or with empty
-text, writes the report and moves the folder into place. Unreadable audio is
-skipped and counted, never fatal for the whole set.
+`plan` splits the utterances into jobs by recording (a recording's segments stay
+together, so a long recording is decoded once) in the work folder
+dump/raw/train_sp.tmp. `run` reads each recording (applying reco2speed and
+segments), resamples other rates to 16 kHz, keeps the first channel and writes
+the audio and its length; it records every finished recording, so a rerun
+after an interruption goes on from there. `finish` merges the jobs, drops (with
+--filter, used for training and validation sets) utterances shorter or longer
+than the limits or with empty text, writes report.txt and dropped.txt and
+moves the folder into place. Unreadable audio is skipped and counted, never
+fatal for the whole set.
+
+Without a dump:
+
+    python -m local.dump_audio link [--filter] data/train_s dump/raw/train_s
+
+writes the same folder (audio_format "none") pointing at the original audio:
+training and decoding then read each utterance from its recording on demand
+(local.segments_reader).
 """
 import argparse
 import collections
@@ -25,8 +34,9 @@ from pathlib import Path
 
 import kaldiio
 import soundfile
+from tqdm import tqdm
 
-from local.atomic import atomic_file, replace_dir, write_text
+from local.atomic import atomic_dir, atomic_file, replace_dir, write_text
 from local.audio import SAMPLE_RATE, AudioError, change_speed, read_audio, resample, to_int16
 from local.datadir import DataDir, DataError, read_table, write_table
 
@@ -94,64 +104,148 @@ class Writer:
                 wav_scp[utt] = f"{final_ark}:{value.rsplit(':', 1)[1]}"
 
 
+def read_progress(path):
+    """Recordings finished by an interrupted run of a job. A last line cut short by
+    the interruption is removed, so that new lines follow complete ones."""
+    done, complete = {}, []
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+            if line.endswith("\n"):
+                record = json.loads(line)
+                done[record["recording"]] = record
+                complete.append(line)
+        write_text(path, "".join(complete))
+    return done
+
+
+def dump_recording(data, reco, utts, writer):
+    """Write the utterances of one recording; return its progress record."""
+    record = {"recording": reco, "written": [], "skipped": [], "notes": {}}
+    try:
+        samples, rate = read_audio(data.wav_scp[reco])
+    except AudioError as e:
+        record["skipped"] = [f"{u}\tunreadable audio\t{e}" for u in utts]
+        return record
+    if data.reco2speed is not None and float(data.reco2speed.get(reco, 1)) != 1.0:
+        samples = change_speed(samples, rate, float(data.reco2speed[reco]))
+    if rate != SAMPLE_RATE:
+        record["notes"][f"resampled from {rate} Hz"] = len(utts)
+        samples = resample(samples, rate, SAMPLE_RATE)
+    for utt in utts:
+        piece = samples
+        if data.segments is not None:
+            start, end = (float(t) for t in data.segments[utt].split()[1:3])
+            if end > len(samples) / SAMPLE_RATE + END_TOLERANCE or end <= start:
+                record["skipped"].append(f"{utt}\tsegment outside its audio\t{reco} {start} {end}")
+                continue
+            piece = samples[int(round(start * SAMPLE_RATE)):int(round(end * SAMPLE_RATE))]
+        if len(piece) == 0:
+            record["skipped"].append(f"{utt}\tno audio samples\t{data.wav_scp[reco]}")
+            continue
+        record["written"].append([utt, writer.write(utt, to_int16(piece)), len(piece)])
+    return record
+
+
 def run_job(out_dir, job):
+    """Dump one job's recordings. Files are written per recording and a recording is
+    listed in progress.jsonl once complete, so a rerun after an interruption goes on
+    where it stopped (Kaldi arks are redone per job)."""
     work = work_dir_of(out_dir)
     settings = json.loads((work / "plan.json").read_text())
     job_dir = work / "data" / f"format.{job}"
     if (job_dir / ".done").exists():
         print(f"job {job}: already done")
         return
-    shutil.rmtree(job_dir, ignore_errors=True)
-    job_dir.mkdir(parents=True)
+    resumable = settings["audio_format"] != "ark"
+    if not resumable:
+        shutil.rmtree(job_dir, ignore_errors=True)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    progress_file = job_dir / "progress.jsonl"
+    done = read_progress(progress_file) if resumable else {}
     data = DataDir.read(settings["data_dir"])
-    utts = (work / f"keys.{job}").read_text().split()
+    by_recording = collections.defaultdict(list)
+    for utt in (work / f"keys.{job}").read_text().split():
+        by_recording[data.recording_of(utt)].append(utt)
     final_job_dir = Path(settings["out_dir"]) / "data" / f"format.{job}"
     writer = Writer(job_dir, final_job_dir, settings["audio_format"])
-
-    wav_scp, num_samples, notes, skipped = {}, {}, collections.Counter(), []
-    by_recording = collections.defaultdict(list)
-    for utt in utts:
-        by_recording[data.recording_of(utt)].append(utt)
-    for reco, reco_utts in by_recording.items():
-        try:
-            samples, rate = read_audio(data.wav_scp[reco])
-        except AudioError as e:
-            skipped += [f"{u}\tunreadable audio\t{e}" for u in reco_utts]
-            continue
-        if data.reco2speed is not None and float(data.reco2speed.get(reco, 1)) != 1.0:
-            samples = change_speed(samples, rate, float(data.reco2speed[reco]))
-        if rate != SAMPLE_RATE:
-            notes[f"resampled from {rate} Hz"] += len(reco_utts)
-            samples = resample(samples, rate, SAMPLE_RATE)
-        for utt in reco_utts:
-            piece = samples
-            if data.segments is not None:
-                start, end = (float(t) for t in data.segments[utt].split()[1:3])
-                if end > len(samples) / SAMPLE_RATE + END_TOLERANCE or end <= start:
-                    skipped.append(f"{utt}\tsegment outside its audio\t{reco} {start} {end}")
-                    continue
-                piece = samples[int(round(start * SAMPLE_RATE)):int(round(end * SAMPLE_RATE))]
-            if len(piece) == 0:
-                skipped.append(f"{utt}\tno audio samples\t{data.wav_scp[reco]}")
-                continue
-            wav_scp[utt] = writer.write(utt, to_int16(piece))
-            num_samples[utt] = str(len(piece))
+    if done:
+        print(f"job {job}: resuming after {len(done)} finished recordings", flush=True)
+    with open(progress_file, "a", encoding="utf-8") as progress:
+        todo = [r for r in by_recording if r not in done]
+        for reco in tqdm(todo, desc=f"dump job {job}", unit="rec", mininterval=10, file=sys.stdout):
+            record = dump_recording(data, reco, by_recording[reco], writer)
+            progress.write(json.dumps(record, ensure_ascii=False) + "\n")
+            progress.flush()
+            done[reco] = record
+    wav_scp = {utt: value for r in done.values() for utt, value, _ in r["written"]}
     writer.close(wav_scp)
 
+    notes = collections.Counter()
+    for record in done.values():
+        notes.update(record["notes"])
     write_table(job_dir / "wav.scp", wav_scp)
-    write_table(job_dir / "utt2num_samples", num_samples)
-    write_text(job_dir / "skipped.txt", "".join(f"{s}\n" for s in skipped))
+    write_table(job_dir / "utt2num_samples",
+                {utt: str(n) for r in done.values() for utt, _, n in r["written"]})
+    write_text(job_dir / "skipped.txt", "".join(f"{s}\n" for r in done.values() for s in r["skipped"]))
     write_text(job_dir / "notes.json", json.dumps(dict(notes)))
     (job_dir / ".done").touch()
-    print(f"job {job}: {len(wav_scp)} utterances written, {len(skipped)} skipped")
+    print(f"job {job}: {len(wav_scp)} utterances written, "
+          f"{sum(len(r['skipped']) for r in done.values())} skipped")
 
 
-def finish(out_dir, filter_utts, min_duration, max_duration):
+class LengthFilter:
+    """Which utterances a training or validation set keeps (all, when off)."""
+
+    def __init__(self, enabled, min_duration, max_duration):
+        self.enabled, self.min_duration, self.max_duration = enabled, min_duration, max_duration
+
+    def reason(self, seconds, text):
+        if not self.enabled:
+            return None
+        if seconds < self.min_duration:
+            return f"shorter than {self.min_duration} s"
+        if seconds > self.max_duration:
+            return f"longer than {self.max_duration} s"
+        if not text.strip():
+            return "empty text"
+        return None
+
+
+def select(utts, num_samples, data, length_filter, drops, dropped):
+    """The utterances to keep; the others are counted in drops and listed in dropped."""
+    keep = []
+    for utt in sorted(utts):
+        seconds = int(num_samples[utt]) / SAMPLE_RATE
+        reason = length_filter.reason(seconds, data.text[utt])
+        if reason is None:
+            keep.append(utt)
+        else:
+            drops[reason] += 1
+            dropped.append(f"{utt}\t{reason}\t{seconds:.2f} s")
+    if not keep:
+        raise DataError(f"no utterance of {len(data.utt2spk)} left (see the dump's dropped.txt)")
+    return keep
+
+
+def write_report(folder, data, kept, audio_format, drops, notes, dropped):
+    """audio_format, report.txt and dropped.txt of a dump folder; returns the summary."""
+    write_text(folder / "audio_format", audio_format + "\n")
+    hours = sum(int(n) for n in kept.utt2num_samples.values()) / SAMPLE_RATE / 3600
+    report = [f"{len(kept.utt2spk)} of {len(data.utt2spk)} utterances, {hours:.2f} h"]
+    report += [f"dropped ({reason}): {n}" for reason, n in sorted(drops.items())]
+    report += [f"{note}: {n}" for note, n in sorted(notes.items())]
+    write_text(folder / "report.txt", "".join(f"{line}\n" for line in report))
+    with atomic_file(folder / "dropped.txt") as f:
+        f.writelines(f"{line}\n" for line in dropped)
+    return "; ".join(report)
+
+
+def finish(out_dir, length_filter):
     """Merge the jobs into out_dir (atomically) and report what was dropped."""
     work = work_dir_of(out_dir)
     settings = json.loads((work / "plan.json").read_text())
     data = DataDir.read(settings["data_dir"])
-    wav_scp, num_samples, notes, skipped = {}, {}, collections.Counter(), []
+    wav_scp, num_samples, notes, dropped = {}, {}, collections.Counter(), []
     for job in range(1, settings["nj"] + 1):
         job_dir = work / "data" / f"format.{job}"
         if not (job_dir / ".done").exists():
@@ -159,26 +253,9 @@ def finish(out_dir, filter_utts, min_duration, max_duration):
         wav_scp.update(read_table(job_dir / "wav.scp"))
         num_samples.update(read_table(job_dir / "utt2num_samples"))
         notes.update(json.loads((job_dir / "notes.json").read_text()))
-        skipped += (job_dir / "skipped.txt").read_text().splitlines()
-
-    drops = collections.Counter(line.split("\t")[1] for line in skipped)
-    keep = []
-    for utt in sorted(wav_scp):
-        seconds = int(num_samples[utt]) / SAMPLE_RATE
-        if filter_utts and seconds < min_duration:
-            reason = f"shorter than {min_duration} s"
-        elif filter_utts and seconds > max_duration:
-            reason = f"longer than {max_duration} s"
-        elif filter_utts and not data.text[utt].strip():
-            reason = "empty text"
-        else:
-            keep.append(utt)
-            continue
-        drops[reason] += 1
-        skipped.append(f"{utt}\t{reason}\t{seconds:.2f} s")
-    if not keep:
-        raise DataError(f"{settings['data_dir']}: no utterance left after the dump "
-                        f"(see {work}/data/format.*/skipped.txt)")
+        dropped += (job_dir / "skipped.txt").read_text().splitlines()
+    drops = collections.Counter(line.split("\t")[1] for line in dropped)
+    keep = select(wav_scp, num_samples, data, length_filter, drops, dropped)
 
     dumped = data.subset(keep)
     dumped.wav_scp = {u: wav_scp[u] for u in keep}
@@ -187,16 +264,35 @@ def finish(out_dir, filter_utts, min_duration, max_duration):
     for name in ("plan.json",) + tuple(f"keys.{j}" for j in range(1, settings["nj"] + 1)):
         (work / name).unlink()
     dumped.write_files(work)
-    write_text(work / "audio_format", settings["audio_format"] + "\n")
-    report = [f"{len(keep)} of {len(data.utt2spk)} utterances, "
-              f"{sum(int(n) for n in dumped.utt2num_samples.values()) / SAMPLE_RATE / 3600:.2f} h"]
-    report += [f"dropped ({reason}): {n}" for reason, n in sorted(drops.items())]
-    report += [f"{note}: {n}" for note, n in sorted(notes.items())]
-    write_text(work / "report.txt", "".join(f"{line}\n" for line in report))
-    with atomic_file(work / "dropped.txt") as f:
-        f.writelines(f"{line}\n" for line in skipped)
+    summary = write_report(work, data, dumped, settings["audio_format"], drops, notes, dropped)
     replace_dir(work, out_dir)
-    print(f"{out_dir}: " + "; ".join(report))
+    print(f"{out_dir}: {summary}")
+
+
+def link(data_dir, out_dir, length_filter):
+    """No dump: out_dir refers to the original audio (audio_format 'none'). Utterances
+    of long recordings are read through `segments` (data type segments_sound), whole
+    files through wav.scp (sound); lengths come from the segment times or headers."""
+    data = DataDir.read(data_dir)
+    if data.reco2speed is not None:
+        raise DataError(f"{data_dir}: speed perturbation needs the audio dump "
+                        "(--audio_format flac)")
+    num_samples, notes = {}, collections.Counter()
+    for utt in data.utterances():
+        if data.segments is not None:
+            start, end = (float(t) for t in data.segments[utt].split()[1:3])
+            num_samples[utt] = str(int(round((end - start) * SAMPLE_RATE)))
+        else:
+            info = soundfile.info(data.wav_scp[utt])
+            num_samples[utt] = str(int(info.frames * SAMPLE_RATE / info.samplerate))
+    drops, dropped = collections.Counter(), []
+    keep = select(num_samples, num_samples, data, length_filter, drops, dropped)
+    kept = data.subset(keep)
+    kept.utt2num_samples = {u: num_samples[u] for u in keep}
+    with atomic_dir(out_dir) as tmp:
+        kept.write_files(tmp)
+        summary = write_report(tmp, data, kept, "none", drops, notes, dropped)
+    print(f"{out_dir}: {summary} (audio read from the original recordings)")
 
 
 def main():
@@ -211,12 +307,16 @@ def main():
     p = sub.add_parser("run", help="run one job")
     p.add_argument("--job", type=int, required=True)
     p.add_argument("out_dir")
-    p = sub.add_parser("finish", help="merge the jobs, filter and move into place")
-    p.add_argument("--filter", action="store_true",
-                   help="drop too short/long utterances and empty texts (training sets)")
-    p.add_argument("--min-duration", type=float, default=0.1, help="seconds")
-    p.add_argument("--max-duration", type=float, default=20.0, help="seconds")
-    p.add_argument("out_dir")
+    for step, text in (("finish", "merge the jobs, filter and move into place"),
+                       ("link", "no dump: a folder that reads the original audio")):
+        p = sub.add_parser(step, help=text)
+        p.add_argument("--filter", action="store_true",
+                       help="drop too short/long utterances and empty texts (training sets)")
+        p.add_argument("--min-duration", type=float, default=0.1, help="seconds")
+        p.add_argument("--max-duration", type=float, default=20.0, help="seconds")
+        if step == "link":
+            p.add_argument("data_dir")
+        p.add_argument("out_dir")
     args = parser.parse_args()
     try:
         if args.step == "plan":
@@ -224,7 +324,11 @@ def main():
         elif args.step == "run":
             run_job(args.out_dir, args.job)
         else:
-            finish(args.out_dir, args.filter, args.min_duration, args.max_duration)
+            length_filter = LengthFilter(args.filter, args.min_duration, args.max_duration)
+            if args.step == "finish":
+                finish(args.out_dir, length_filter)
+            else:
+                link(args.data_dir, args.out_dir, length_filter)
     except DataError as e:
         sys.exit(f"dump_audio: error: {e}")
 

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Stage 1 of the WenetSpeech recipe: $WENETSPEECH -> data/train_<set>, data/dev,
+# data/test_net, data/test_meeting (see local/prepare_wenetspeech.py --help).
+#
+#   $WENETSPEECH/                     (db.sh, or export WENETSPEECH=/path)
+#     WenetSpeech.json
+#     audio/{train/{youtube,podcast},dev,test_net,test_meeting}/B0*/<aid>.opus
+#
+#   local/data.sh [--set S|M|L|W] [--nj N]     (S: the 100 h train_s, the default)
+set -euo pipefail
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+. ./path.sh
+. ./db.sh
+set=S
+nj=4
+check_audio=true
+. "$MAIN_ROOT/local/parse_options.sh"
+python "$here/prepare_wenetspeech.py" "$WENETSPEECH" data --set "$set" --nj "$nj" \
+  --check-audio "$check_audio"

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Prepare WenetSpeech as distributed into Kaldi data directories, streaming the JSON.
+
+    $WENETSPEECH/WenetSpeech.json      {"audios": [{"aid", "path", "duration",
+                                         "segments": [{"sid", "begin_time", "end_time",
+                                                       "text", "confidence", "subsets"}]}]}
+    $WENETSPEECH/audio/...              long 16 kHz Ogg/Opus recordings (path: relative to the JSON)
+
+Subset tags S, M, L, W give data/train_{s,m,l,w} (only the requested one);
+DEV, TEST_NET, TEST_MEETING give data/dev, data/test_net, data/test_meeting. A
+segment goes to every wanted set whose tag it carries. Each set gets wav.scp
+(recordings), segments, text (normalized: local.text_norm.normalize_mandarin),
+utt2spk and spk2utt (every utterance is its own speaker, as in ESPnet's recipe).
+
+The JSON is read as a stream (ijson): memory does not grow with the number of
+segments; the tables are sorted on disk (sort(1)). Bad input is counted by reason,
+listed in data/local/wenetspeech/dropped.txt and reported at the end, and never
+stops the whole corpus: missing or unreadable audio, a segment past the end of
+its audio or with bad times, empty text, an unknown subset tag, a duplicate sid.
+"""
+import argparse
+import collections
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import ijson
+import soundfile
+
+
+from local.atomic import replace_dir, write_text
+from local.datadir import DataError
+from local.text_norm import normalize_mandarin
+
+SET_OF_TAG = {"S": "train_s", "M": "train_m", "L": "train_l", "W": "train_w",
+              "DEV": "dev", "TEST_NET": "test_net", "TEST_MEETING": "test_meeting"}
+EVAL_TAGS = ("DEV", "TEST_NET", "TEST_MEETING")
+END_TOLERANCE = 0.05  # seconds a segment may end after its audio (rounding of times)
+
+
+class Report:
+    """Counts and lists of what was left out, by reason."""
+
+    def __init__(self):
+        self.counts = collections.Counter()
+        self.items = []
+
+    def drop(self, reason, item, n=1):
+        self.counts[reason] += n
+        self.items.append(f"{reason}\t{item}")
+
+
+def stream_audios(json_path):
+    with open(json_path, "rb") as f:
+        try:
+            yield from ijson.items(f, "audios.item", use_float=True)
+        except ijson.JSONError as e:
+            raise DataError(f"{json_path}: invalid JSON near byte {f.tell()}: {e}") from None
+
+
+def chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def collect(json_path, wanted_tags, work, report, check_audio=True, nj=1):
+    """Write every wanted segment as 'sid TAB aid TAB begin TAB end TAB text' to
+    work/<set>.tsv (unsorted) and every used recording to work/<set>.wav.scp.
+    Audio files are checked nj at a time, a few hundred recordings ahead."""
+    corpus = json_path.parent
+    outputs = {tag: open(work / f"{SET_OF_TAG[tag]}.tsv", "w", encoding="utf-8")
+               for tag in wanted_tags}
+    recordings = {tag: open(work / f"{SET_OF_TAG[tag]}.wav.scp", "w", encoding="utf-8")
+                  for tag in wanted_tags}
+    seen_aids = set()
+    pool = ThreadPoolExecutor(max_workers=nj)
+    try:
+        for chunk in chunks(enumerate(stream_audios(json_path)), 256):
+            wanted = []  # (aid, path, json duration, {tag: [(sid, begin, end, line)]})
+            for index, audio in chunk:
+                try:
+                    aid, rel_path, segments = audio["aid"], audio["path"], audio["segments"]
+                except (KeyError, TypeError):
+                    report.drop("malformed audio entry", f"audios[{index}]")
+                    continue
+                if aid in seen_aids:
+                    report.drop("duplicate aid", aid, len(segments))
+                    continue
+                seen_aids.add(aid)
+                lines = collections.defaultdict(list)
+                for segment in segments:
+                    collect_segment(segment, aid, wanted_tags, lines, report)
+                if lines:
+                    wanted.append((aid, (corpus / rel_path).resolve(),
+                                   float(audio.get("duration") or math.inf), lines))
+            if check_audio:
+                probes = pool.map(probe_audio, [path for _, path, _, _ in wanted])
+            else:  # trust the JSON
+                probes = [(duration, 16000, None) for _, _, duration, _ in wanted]
+            for (aid, path, _, lines), probe in zip(wanted, probes):
+                write_audio_lines(aid, path, probe, lines, outputs, recordings, report)
+    finally:
+        pool.shutdown()
+        for f in list(outputs.values()) + list(recordings.values()):
+            f.close()
+
+
+def probe_audio(path):
+    """(seconds, sample rate, None) of an audio file, or (0, 0, (reason, detail))."""
+    if not path.is_file():
+        return 0, 0, ("missing audio", "")
+    try:
+        info = soundfile.info(str(path))
+    except (RuntimeError, soundfile.LibsndfileError) as e:
+        return 0, 0, ("unreadable audio", str(e).splitlines()[0])
+    return info.frames / info.samplerate, info.samplerate, None
+
+
+def write_audio_lines(aid, path, probe, lines, outputs, recordings, report):
+    """Write one recording's segments, unless its audio cannot be used."""
+    duration, rate, problem = probe
+    if problem:
+        report.drop(problem[0], f"{aid} {path} {problem[1]}".rstrip(),
+                    sum(len(v) for v in lines.values()))
+        return
+    if rate != 16000:
+        report.counts[f"audio at {rate} Hz (resampled when read)"] += 1
+    for tag, tag_lines in lines.items():
+        kept = 0
+        for sid, begin, end, line in tag_lines:
+            if end > duration + END_TOLERANCE:
+                report.drop("segment past the end of its audio",
+                            f"{sid} ends at {end} s, {aid} has {duration:.2f} s")
+                continue
+            outputs[tag].write(line)
+            kept += 1
+        if kept:
+            recordings[tag].write(f"{aid} {path}\n")
+
+
+def collect_segment(segment, aid, wanted_tags, lines, report):
+    """Check one segment and queue its line for every wanted set it belongs to."""
+    try:
+        sid, begin, end = segment["sid"], float(segment["begin_time"]), float(segment["end_time"])
+        text, tags = segment["text"], segment["subsets"]
+    except (KeyError, TypeError, ValueError):
+        report.drop("malformed segment", f"{aid} {str(segment)[:80]}")
+        return
+    unknown = [t for t in tags if t not in SET_OF_TAG]
+    if unknown:
+        report.drop("unknown subset tag", f"{sid} {' '.join(unknown)}")
+    targets = [t for t in tags if t in wanted_tags]
+    if not targets:
+        return
+    if not 0 <= begin < end:
+        report.drop("bad segment times", f"{sid} {begin} {end}", len(targets))
+        return
+    text = normalize_mandarin(text)
+    if not text:
+        report.drop("empty text", sid, len(targets))
+        return
+    line = f"{sid}\t{aid}\t{begin:.3f}\t{end:.3f}\t{text}\n"
+    for tag in targets:
+        lines[tag].append((sid, begin, end, line))
+
+
+def sort_file(path, work):
+    """Sort a file by its first tab-separated field on disk (stable), in place."""
+    env = dict(os.environ, LC_ALL="C")
+    subprocess.run(["sort", "-s", "-t", "\t", "-k1,1", "-S", "256M", "-T", str(work), "-o",
+                    str(path), str(path)], check=True, env=env)
+
+
+def write_set(name, work, out_dir, report):
+    """data/<name> from the collected lines: sorted, one line per sid (first kept)."""
+    tsv = work / f"{name}.tsv"
+    sort_file(tsv, work)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+    n, seconds, previous, used = 0, 0.0, None, set()
+    with open(tsv, encoding="utf-8") as lines, \
+            open(tmp / "segments", "w", encoding="utf-8") as segments, \
+            open(tmp / "text", "w", encoding="utf-8") as text, \
+            open(tmp / "utt2spk", "w", encoding="utf-8") as utt2spk:
+        for line in lines:
+            sid, aid, begin, end, words = line.rstrip("\n").split("\t", 4)
+            if sid == previous:
+                report.drop("duplicate sid", f"{sid} (in {name})")
+                continue
+            previous = sid
+            segments.write(f"{sid} {aid} {begin} {end}\n")
+            used.add(aid)
+            text.write(f"{sid} {words}\n")
+            utt2spk.write(f"{sid} {sid}\n")
+            n += 1
+            seconds += float(end) - float(begin)
+    shutil.copyfile(tmp / "utt2spk", tmp / "spk2utt")
+    scp = work / f"{name}.wav.scp"
+    sort_file(scp, work)
+    with open(scp, encoding="utf-8") as recordings, \
+            open(tmp / "wav.scp", "w", encoding="utf-8") as wav_scp:
+        wav_scp.writelines(line for line in recordings if line.split(" ", 1)[0] in used)
+    if n == 0:
+        shutil.rmtree(tmp)
+        raise DataError(f"no usable segment for {name}")
+    replace_dir(tmp, out_dir / name)
+    return n, seconds
+
+
+def prepare(corpus, out_dir, train_subset="S", check_audio=True, nj=4, log=print):
+    corpus = Path(corpus)
+    json_path = corpus / "WenetSpeech.json"
+    for needed in (json_path, corpus / "audio"):
+        if not needed.exists():
+            raise DataError(f"{needed}: not found. Set WENETSPEECH (db.sh or the environment) to "
+                            "the folder holding WenetSpeech.json and audio/ "
+                            "(https://wenet.org.cn/WenetSpeech/)")
+    wanted = (train_subset,) + EVAL_TAGS
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = Report()
+    work = Path(tempfile.mkdtemp(prefix=".wenetspeech.", dir=out_dir))
+    try:
+        collect(json_path, wanted, work, report, check_audio, nj)
+        sizes = {}
+        for tag in wanted:
+            sizes[SET_OF_TAG[tag]] = write_set(SET_OF_TAG[tag], work, out_dir, report)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for name, (n, seconds) in sizes.items():
+        log(f"{name}: {n} utterances, {seconds / 3600:.2f} h")
+    dropped = sum(n for reason, n in report.counts.items() if not reason.startswith("audio at"))
+    log(f"left out {dropped} segments (and audio entries)")
+    for reason, n in sorted(report.counts.items()):
+        log(f"  {reason}: {n}")
+    write_text(out_dir / "local" / "wenetspeech" / "dropped.txt",
+               "".join(f"{item}\n" for item in report.items))
+    return sizes, report.counts
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", help="folder holding WenetSpeech.json and audio/ ($WENETSPEECH)")
+    parser.add_argument("out_dir", nargs="?", default="data")
+    parser.add_argument("--set", default="S", choices=["S", "M", "L", "W"],
+                        help="training subset (default: %(default)s, 100 h)")
+    parser.add_argument("--nj", type=int, default=4, help="audio files checked in parallel")
+    parser.add_argument("--check-audio", default="true", choices=["true", "false"],
+                        help="open every used recording (missing/unreadable audio, segments "
+                             "past its end); false trusts the JSON durations")
+    args = parser.parse_args()
+    try:
+        prepare(args.corpus, args.out_dir, args.set, args.check_audio == "true", args.nj)
+    except DataError as e:
+        sys.exit(f"prepare_wenetspeech.py: error: {e}")
+
+
+if __name__ == "__main__":
+    main()

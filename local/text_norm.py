@@ -1,0 +1,31 @@
+"""Transcript normalization shared by the recipes (and by cross-corpus scoring).
+
+normalize_mandarin() is the WenetSpeech recipe's rule, the one community recipes
+(ESPnet's text_normalize.pl, WeNet) intend:
+- every kind of space (ASCII, full-width U+3000, no-break U+00A0, ...) between
+  Chinese characters is dropped;
+- Latin letters are upper-cased (full-width ones too);
+- consecutive English words keep exactly one space between them ("HELLO WORLD"),
+  and no space is kept next to a Chinese character ("我用IPHONE手机").
+Aishell transcripts only need their spaces removed, which this rule also does.
+"""
+import re
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uff0f\U00020000-\U0002fa1f]")
+
+
+def _is_word_char(ch):
+    """Part of an English-like word: letters and digits that are not CJK, or '."""
+    return (ch.isalnum() or ch == "'") and not _CJK.match(ch)
+
+
+def normalize_mandarin(text):
+    words = text.upper().split()  # str.split() splits on every Unicode space
+    if len(words) <= 1:
+        return words[0] if words else ""
+    out = [words[0]]
+    for word in words[1:]:
+        if _is_word_char(out[-1][-1]) and _is_word_char(word[0]):
+            out.append(" ")
+        out.append(word)
+    return "".join(out)

@@ -1,0 +1,165 @@
+"""WenetSpeech preparation on a small corpus in its distributed format, bad cases
+included; reading utterances from the opus recordings without a dump."""
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, run
+from local.datadir import DataDir, read_table
+from local.segments_reader import SegmentsReader
+from local.text_norm import normalize_mandarin
+from wenetspeech_corpus import WenetSpeechCorpus, mini_utterances
+
+SCRIPT = ROOT / "egs2/wenetspeech/asr1/local/prepare_wenetspeech.py"
+spec = importlib.util.spec_from_file_location("prepare_wenetspeech", SCRIPT)
+prepare_wenetspeech = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(prepare_wenetspeech)
+
+
+def test_text_normalization_mixed_chinese_and_english():
+    assert normalize_mandarin("我 爱 iPhone 和 Mac Book\u3000真的") == "我爱IPHONE和MAC BOOK真的"
+    assert normalize_mandarin("hello   world 你好") == "HELLO WORLD你好"
+    assert normalize_mandarin("怎么样\u00a0这些日子") == "怎么样这些日子"
+    assert normalize_mandarin("it's 5 点 OK") == "IT'S 5点OK"
+    assert normalize_mandarin(" \u3000 ") == ""
+
+
+@pytest.fixture(scope="module")
+def utterances():
+    return mini_utterances()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, utterances):
+    c = WenetSpeechCorpus(tmp_path_factory.mktemp("wenetspeech"))
+    train = utterances["S0001"]
+    c.add_audio("Y0000000000_aaaa", "train", train[:8], ["S", "M", "L"])
+    c.add_audio("X0000000001_pod", "train", train[8:12], ["M", "L"], source="podcast")
+    mixed = c.add_audio("Y0000000002_mix", "train", train[12:17],
+                        [["S", "M", "L", "W"], ["W"], ["S", "XYZ"], ["S"], ["S"]],
+                        texts=[train[12][0], train[13][0], train[14][0], "  ",
+                               "我 爱 iPhone 和 Mac Book\u3000"])
+    mixed["segments"][0]["end_time"] = mixed["duration"] + 5.0          # past the end
+    c.add_audio("Y0000000003_gone", "train", train[17:19], ["S"], write=False)  # missing
+    broken = c.add_audio("Y0000000004_bad", "train", train[19:21], ["S"], write=False)
+    (c.root / broken["path"]).parent.mkdir(parents=True, exist_ok=True)
+    (c.root / broken["path"]).write_bytes(b"OggS not really")             # unreadable
+    twin = c.add_audio("Y0000000005_dup", "train", train[21:22], ["S"])
+    twin["segments"][0]["sid"] = "Y0000000000_aaaa_S00001"               # duplicate sid
+    c.add_audio("DEV_T0000000000", "dev", utterances["S0010"][:4], ["DEV"], source="third_party")
+    c.add_audio("TEST_NET_Y0000000000_net", "test_net", utterances["S0012"][:3], ["TEST_NET"])
+    c.add_audio("TEST_MEETING_T0000000001", "test_meeting", utterances["S0002"][:3],
+                ["TEST_MEETING"], source="third_party")
+    return c.write()
+
+
+@pytest.fixture(scope="module")
+def prepared(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("data")
+    sizes, counts = prepare_wenetspeech.prepare(corpus, out, "S", nj=2, log=lambda _: None)
+    return out, sizes, counts
+
+
+def test_sets_counts_and_texts(prepared, utterances):
+    out, sizes, counts = prepared
+    assert {k: n for k, (n, _) in sizes.items()} == {"train_s": 10, "dev": 4, "test_net": 3,
+                                                     "test_meeting": 3}
+    assert dict(counts) == {"segment past the end of its audio": 1, "unknown subset tag": 1,
+                            "empty text": 1, "missing audio": 2, "unreadable audio": 2,
+                            "duplicate sid": 1}
+    train = DataDir.read(out / "train_s")
+    assert list(train.text) == sorted(train.text)
+    assert set(train.wav_scp) == {"Y0000000000_aaaa", "Y0000000002_mix"}
+    assert "X0000000001_pod_S00000" not in train.text          # M/L only
+    assert "Y0000000002_mix_S00001" not in train.text          # W only
+    assert "Y0000000002_mix_S00002" in train.text              # S + unknown tag
+    assert train.text["Y0000000002_mix_S00004"] == "我爱IPHONE和MAC BOOK"
+    assert train.utt2spk["Y0000000000_aaaa_S00003"] == "Y0000000000_aaaa_S00003"
+    expected = sum(len(s) for _, s in utterances["S0001"][:8]) / 16000
+    total = sum(float(v.split()[2]) - float(v.split()[1])
+                for k, v in train.segments.items() if k.startswith("Y0000000000_aaaa"))
+    assert abs(total - expected) < 0.01 * 8
+    assert set(read_table(out / "dev/segments")) == {f"DEV_T0000000000_S{i:05d}" for i in range(4)}
+    dropped = (out / "local/wenetspeech/dropped.txt").read_text()
+    assert "Y0000000003_gone" in dropped and "Y0000000002_mix_S00000 ends at" in dropped
+
+
+def test_missing_json_is_a_clear_error(tmp_path):
+    (tmp_path / "audio").mkdir()
+    proc = run(["python", str(SCRIPT), str(tmp_path), str(tmp_path / "data")], check=False)
+    assert proc.returncode != 0
+    assert f"{tmp_path / 'WenetSpeech.json'}: not found" in proc.stderr
+    assert "WENETSPEECH" in proc.stderr
+
+
+def test_segments_are_read_from_the_opus_recordings(prepared, utterances):
+    out, _, _ = prepared
+    reader = SegmentsReader(out / "dev/segments")
+    for i, (_, original) in enumerate(utterances["S0010"][:4]):
+        rate, samples = reader[f"DEV_T0000000000_S{i:05d}"]
+        assert rate == 16000
+        assert abs(len(samples) - len(original)) <= 160        # times rounded to 10 ms
+        n = min(len(samples), len(original))
+        correlation = np.corrcoef(samples[:n], original[:n])[0, 1]
+        assert correlation > 0.9                                # opus is lossy, not different
+
+
+def test_no_dump_link_and_dump_agree_on_lengths(prepared, tmp_path):
+    out, _, _ = prepared
+    run(["python", "-m", "local.dump_audio", "link", "--filter", str(out / "train_s"),
+         str(tmp_path / "link")])
+    run(["python", "-m", "local.dump_audio", "plan", "--nj", "2", str(out / "train_s"),
+         str(tmp_path / "flac")])
+    for job in ("1", "2"):
+        run(["python", "-m", "local.dump_audio", "run", "--job", job, str(tmp_path / "flac")])
+    run(["python", "-m", "local.dump_audio", "finish", "--filter", str(tmp_path / "flac")])
+    linked = read_table(tmp_path / "link/utt2num_samples")
+    dumped = read_table(tmp_path / "flac/utt2num_samples")
+    assert linked.keys() == dumped.keys() and len(linked) == 10
+    for utt in linked:
+        assert abs(int(linked[utt]) - int(dumped[utt])) <= 1
+    assert (tmp_path / "link/audio_format").read_text().strip() == "none"
+    assert (tmp_path / "link/segments").exists()
+
+
+def test_dump_resumes_after_an_interruption(prepared, tmp_path):
+    out, _, _ = prepared
+    dump = tmp_path / "flac"
+    run(["python", "-m", "local.dump_audio", "plan", str(out / "train_s"), str(dump)])
+    run(["python", "-m", "local.dump_audio", "run", "--job", "1", str(dump)])
+    job = tmp_path / "flac.tmp/data/format.1"
+    complete = read_table(job / "wav.scp")
+    progress = (job / "progress.jsonl").read_text().splitlines(keepends=True)
+    assert len(progress) == 2                                   # one line per recording
+    # as if stopped during the second recording: its line half written, no final tables
+    (job / "progress.jsonl").write_text(progress[0] + progress[1][:20])
+    for name in (".done", "wav.scp", "utt2num_samples"):
+        (job / name).unlink()
+    proc = run(["python", "-m", "local.dump_audio", "run", "--job", "1", str(dump)])
+    assert "resuming after 1 finished recordings" in proc.stdout
+    assert read_table(job / "wav.scp") == complete
+    assert json.loads((job / "progress.jsonl").read_text().splitlines()[-1])["recording"]
+
+
+def test_recipe_trains_an_epoch_without_a_dump(corpus, tmp_path):
+    from recipe import make_recipe
+    folder, env = make_recipe(tmp_path / "asr1", corpus, "wenetspeech", "WENETSPEECH")
+    proc = run(["./asr.sh", "--train_set", "train_s", "--valid_set", "dev",
+                "--test_sets", "dev test_net test_meeting", "--local_data_opts", "--set S --nj 2",
+                "--audio_format", "none", "--use_lm", "false",
+                "--asr_config", "conf/train_asr_tiny.yaml", "--asr_args", "--max_epoch 1",
+                "--inference_config", "conf/decode_tiny.yaml",
+                "--inference_asr_model", "valid.acc.ave.pth", "--nj", "2", "--inference_nj", "2",
+                "--stop_stage", "9"], cwd=folder, **env)
+    assert "Stage 5" not in proc.stderr                          # no LM
+    for dset in ("train_s", "dev", "test_net", "test_meeting"):
+        assert (folder / f"dump/raw/{dset}/audio_format").read_text().strip() == "none"
+        assert not list((folder / f"dump/raw/{dset}").glob("data/**/*.flac"))
+    log = (folder / "exp/asr_train_asr_tiny/log/train.log").read_text()
+    assert "1epoch results" in log and "segments_sound" in log
+    decode = folder / "exp/asr_train_asr_tiny/decode_decode_tiny_valid.acc.ave"
+    assert len(read_table(decode / "test_net/text", allow_empty_value=True)) == 3
+    summary = (folder / "exp/summary.md").read_text()
+    assert "|dev|test_net|test_meeting|" in summary.replace(" ", "")
