@@ -29,6 +29,8 @@ import torch
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
 from s3prl.nn import Featurizer
 
+from frontend.ssl_forward import hidden_states, normalize
+
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -54,7 +56,6 @@ class WeightedSumFrontend(AbsFrontend):
         self.model_path = model_path
         self.upstream, extractor = load_upstream(model_path)
         self.do_normalize = bool(extractor.do_normalize)
-        self.group_norm = self.upstream.config.feat_extract_norm == "group"
         self.upstream_dtype = DTYPES[upstream_dtype]
         self.upstream.to(self.upstream_dtype)
         for parameter in self.upstream.parameters():
@@ -80,40 +81,10 @@ class WeightedSumFrontend(AbsFrontend):
         model, _ = load_upstream(self.model_path)
         self.upstream.load_state_dict(model.state_dict())
 
-    def normalize(self, wav, lengths):
-        """Per-utterance zero mean, unit variance over the valid samples (as
-        Wav2Vec2FeatureExtractor: (x - mean) / sqrt(var + 1e-7)); padding stays 0."""
-        valid = torch.arange(wav.shape[1], device=wav.device)[None, :] < lengths[:, None]
-        if self.do_normalize:
-            count = lengths[:, None].to(wav.dtype)
-            mean = (wav * valid).sum(1, keepdim=True) / count
-            var = (((wav - mean) * valid) ** 2).sum(1, keepdim=True) / count
-            wav = (wav - mean) / torch.sqrt(var + 1e-7)
-        return wav * valid
-
-    def hidden_states(self, wav, lengths):
-        """All hidden states (the transformer input first) and the frame counts."""
-        model = self.upstream
-        if self.group_norm:
-            # GroupNorm statistics over each utterance's own samples only
-            convs = [model.feature_extractor(wav[i:i + 1, :int(n)]) for i, n in enumerate(lengths)]
-            frames = max(c.shape[-1] for c in convs)
-            conv = torch.cat([torch.nn.functional.pad(c, (0, frames - c.shape[-1])) for c in convs])
-        else:
-            conv = model.feature_extractor(wav)
-        frame_lengths = model._get_feat_extract_output_lengths(lengths).to(lengths.dtype)
-        projected = model.feature_projection(conv.transpose(1, 2))
-        hidden = projected[0] if isinstance(projected, tuple) else projected
-        mask = None
-        if bool((frame_lengths < hidden.shape[1]).any()):
-            mask = torch.arange(hidden.shape[1], device=hidden.device)[None, :] < frame_lengths[:, None]
-        out = model.encoder(hidden, attention_mask=mask, output_hidden_states=True)
-        return out.hidden_states, frame_lengths
-
     def forward(self, input, input_lengths):
         with torch.no_grad():
-            wav = self.normalize(input.float(), input_lengths).to(self.upstream_dtype)
-            states, frame_lengths = self.hidden_states(wav, input_lengths)
+            wav = normalize(input.float(), input_lengths, self.do_normalize).to(self.upstream_dtype)
+            states, frame_lengths = hidden_states(self.upstream, wav, input_lengths)
             states = [s.float() for s in states]
         feats, feats_lens = self.featurizer(states, [frame_lengths] * len(states))
         return feats, feats_lens
