@@ -16,12 +16,17 @@
 #    8  scoring (CER, sclite columns), RESULTS.md
 #    9  summary table of every experiment           -> exp/summary.md
 #   10  pack the model (espnet2.bin.pack)           -> exp/asr_<asr_tag>/packed
+#   11  N-best LM rescoring (only when asked: --stage 11 --stop_stage 11), scored
+#   12  tuning: decoding weights searched on dev, test sets decoded with the best
+#       (only when asked), grid table and plot
 #
 # Options (defaults in brackets):
-#   --stage, --stop_stage [1, 10]   --force [false]    redo finished steps
+#   --stage, --stop_stage [1, 10]   (stages 11 and 12 run when asked)   --force [false]    redo finished steps
 #   --nj [4]  --inference_nj [4]    parallel jobs (cmd.sh decides where they run)
 #   --ngpu [0]                      GPUs for training; --gpu_inference [false]
-#   --train_set, --valid_set, --test_sets "a b"
+#   --train_set, --valid_set, --test_sets "a b"   a test set may also be another
+#                                   recipe's data folder (../../aishell/asr1/data/test):
+#                                   stage 1 imports it as data/aishell_test
 #   --speed_perturb_factors ["", e.g. "0.9 1.0 1.1"]
 #   --audio_format [flac|wav|ark|none]  none: no dump, utterances are read from the
 #                                   original recordings (long ones through segments)
@@ -31,6 +36,9 @@
 #   --asr_args, --lm_args, --inference_args         extra espnet2 options
 #   --use_lm [true]                 --lm_train_text [data/<train_set>/text]
 #   --inference_asr_model [valid.acc.ave_10best.pth] --inference_lm [valid.loss.ave.pth]
+#   --nbest [10] --rescore_lm_weight [lm_weight of the inference config]   stage 11
+#   --tune_set [valid set] --tune_beams ["10"] --tune_ctc_weights ["0.3 0.5 0.7"]
+#   --tune_lm_weights ["0.1 0.3 0.5"]                                      stage 12
 #   --expdir [exp]  --dumpdir [dump]  --lang [zh]   --local_data_opts ["" for local/data.sh]
 set -euo pipefail
 
@@ -41,6 +49,12 @@ nj=4
 inference_nj=4
 ngpu=0
 gpu_inference=false
+nbest=10
+rescore_lm_weight=
+tune_set=
+tune_beams=10
+tune_ctc_weights="0.3 0.5 0.7"
+tune_lm_weights="0.1 0.3 0.5"
 train_set=
 valid_set=
 test_sets=
@@ -98,6 +112,20 @@ if [ "$use_lm" = true ] && [ ! -f "$lm_config" ]; then
   die "LM config '$lm_config' not found (--lm_config, or --use_lm false)"
 fi
 
+# Test sets given as another recipe's data folder: imported in stage 1 as data/<corpus>_<set>
+imported_sets=()
+set_names=
+for dset in $test_sets; do
+  if [[ "$dset" == */* ]]; then
+    [ -f "$dset/text" ] || die "test set $dset: not a data folder (no $dset/text)"
+    name=$(python -m local.import_test_set --name "$dset")
+    imported_sets+=("$dset" "$name")
+    dset=$name
+  fi
+  set_names+=" $dset"
+done
+test_sets=${set_names# }
+
 if [ -n "$speed_perturb_factors" ]; then train_sp=${train_set}_sp; else train_sp=$train_set; fi
 asr_tag=${asr_tag:-$(basename "$asr_config" .yaml)${speed_perturb_factors:+_sp}}
 lm_tag=${lm_tag:-$(basename "${lm_config:-none}" .yaml)}
@@ -147,6 +175,10 @@ ssl_model_folder() {
   python -m frontend.models "$location" "$expdir/ssl_models" || die "SSL model of $1 not usable"
 }
 
+# Several GPUs: one DDP process per GPU (ESPnet spawns them), not DataParallel.
+distributed_opts=
+if [ "$ngpu" -gt 1 ]; then distributed_opts="--multiprocessing_distributed true"; fi
+
 log "$0 ${driver_args[*]}"
 
 if stage_on 1; then
@@ -157,6 +189,13 @@ if stage_on 1; then
     cat "$expdir/log/data_prep.log" | grep -v '^#' >&2
     mark_done data/.done
   fi
+  for ((i = 0; i < ${#imported_sets[@]}; i += 2)); do
+    source_dir=${imported_sets[i]} name=${imported_sets[i + 1]}
+    if todo "data/$name/.done"; then
+      run python -m local.import_test_set "$source_dir" "data/$name"
+      mark_done "data/$name/.done"
+    fi
+  done
 fi
 
 if stage_on 2 && [ -n "$speed_perturb_factors" ]; then
@@ -248,7 +287,7 @@ if stage_on 5 && [ "$use_lm" = true ]; then
     fi
     # shellcheck disable=SC2086
     run ${cuda_cmd} --gpu "$ngpu" "$lm_exp/log/train.log" \
-      python -m espnet2.bin.lm_train --ngpu "$ngpu" --use_preprocessor true \
+      python -m espnet2.bin.lm_train --ngpu "$ngpu" $distributed_opts --use_preprocessor true \
         --token_type char --token_list "$token_list" --non_linguistic_symbols none \
         --cleaner none --g2p none $lm_data $lm_valid \
         --train_shape_file "$lm_stats/train/text_shape.char" \
@@ -287,7 +326,7 @@ if stage_on 6; then
     fi
     # shellcheck disable=SC2086
     run ${cuda_cmd} --gpu "$ngpu" "$asr_exp/log/train.log" \
-      python -m local.espnet_bin asr_train --ngpu "$ngpu" --use_preprocessor true \
+      python -m local.espnet_bin asr_train --ngpu "$ngpu" $distributed_opts --use_preprocessor true \
         --token_type char --token_list "$token_list" --non_linguistic_symbols none \
         --cleaner none --g2p none $train_data $valid_data \
         --train_shape_file "$asr_stats/train/speech_shape" \
@@ -304,43 +343,67 @@ decode_cmd_gpu=(${decode_cmd})
 inference_ngpu=0
 if [ "$gpu_inference" = true ]; then decode_cmd_gpu=(${cuda_cmd} --gpu 1); inference_ngpu=1; fi
 
-if stage_on 7; then
-  log "Stage 7: decoding with $inference_config ($inference_tag)"
-  lm_opts=
-  if [ "$use_lm" = true ]; then
-    lm_opts="--lm_train_config $lm_exp/config.yaml --lm_file $lm_exp/$inference_lm"
-  fi
+# Decode test set $1 into folder $2 with the extra espnet2 options that follow:
+# split by audio length into jobs, merge, real-time factor, the command.
+decode_set() {
+  local dset=$1 dir=$2 keys n started
+  shift 2
+  keys=$(speech_keys "$dset")
+  n=$(( $(wc -l < "$keys") < inference_nj ? $(wc -l < "$keys") : inference_nj ))
+  mkdir -p "$dir/log"
+  run python -m local.split_keys --nj "$n" --lengths "$dumpdir/raw/$dset/utt2num_samples" \
+    "$keys" "$dir/log/keys.JOB.scp"
+  started=$(date +%s.%N)
+  run "${decode_cmd_gpu[@]}" JOB=1:"$n" "$dir/log/inference.JOB.log" \
+    python -m local.espnet_bin asr_inference --ngpu "$inference_ngpu" --batch_size 1 \
+      --data_path_and_name_and_type "$(speech_data "$dset")" \
+      --key_file "$dir/log/keys.JOB.scp" --asr_train_config "$asr_exp/config.yaml" \
+      --asr_model_file "$asr_exp/$inference_asr_model" \
+      --output_dir "$dir/log/output.JOB" --config "$inference_config" "$@"
+  run python -m local.merge_decode --nj "$n" "$dir/log" "$dir"
+  python -m local.rtf "$dir" "$dumpdir/raw/$dset/utt2num_samples" --jobs "$n" \
+    --seconds "$(python -c "import sys, time; print(time.time() - float(sys.argv[1]))" "$started")" >&2
+  echo "$0 ${driver_args[*]}" > "$dir/command"
+}
+# Score the sets ($2, default: the test sets) decoded into $1/<set>.
+score_sets() {
+  local dset dir
+  for dset in ${2:-$test_sets}; do
+    dir=$1/$dset
+    run "$tools/score.sh" "$dumpdir/raw/$dset/text" "$dir/text" "$dir/score_cer" \
+      --utt2spk "$dumpdir/raw/$dset/utt2spk" >/dev/null
+    log "  $dset: $(grep -m1 'Sum/Avg' "$dir/score_cer/result.txt" | tr -s ' ')"
+  done
+}
+write_results() {
+  run python -m local.results --exp "$asr_exp" --asr_config "$asr_config" \
+    --lm_config "${lm_config:-none}" --inference_config "$inference_config" \
+    --use_lm "$use_lm" --lm_exp "$lm_exp" --out "$asr_exp/RESULTS.md" >/dev/null
+}
+lm_opts=
+if [ "$use_lm" = true ]; then
+  lm_opts="--lm_train_config $lm_exp/config.yaml --lm_file $lm_exp/$inference_lm"
+fi
+check_model() {
   [ -f "$asr_exp/$inference_asr_model" ] || die "$asr_exp/$inference_asr_model not found " \
     "(fewer epochs than averaged models? see --inference_asr_model)"
+}
+
+if stage_on 7; then
+  log "Stage 7: decoding with $inference_config ($inference_tag)"
+  check_model
   for dset in $test_sets; do
     dir=$asr_exp/$inference_tag/$dset
     todo "$dir/.done" || continue
-    keys=$(speech_keys "$dset")
-    n=$(( $(wc -l < "$keys") < inference_nj ? $(wc -l < "$keys") : inference_nj ))
-    mkdir -p "$dir/log"
-    run python -m local.split_keys --nj "$n" --lengths "$dumpdir/raw/$dset/utt2num_samples" \
-      "$keys" "$dir/log/keys.JOB.scp"
     # shellcheck disable=SC2086
-    run "${decode_cmd_gpu[@]}" JOB=1:"$n" "$dir/log/inference.JOB.log" \
-      python -m local.espnet_bin asr_inference --ngpu "$inference_ngpu" --batch_size 1 \
-        --data_path_and_name_and_type "$(speech_data "$dset")" \
-        --key_file "$dir/log/keys.JOB.scp" --asr_train_config "$asr_exp/config.yaml" \
-        --asr_model_file "$asr_exp/$inference_asr_model" $lm_opts \
-        --output_dir "$dir/log/output.JOB" --config "$inference_config" $inference_args
-    run python -m local.merge_decode --nj "$n" "$dir/log" "$dir"
-    echo "$0 ${driver_args[*]}" > "$dir/command"
+    decode_set "$dset" "$dir" $lm_opts $inference_args
     mark_done "$dir/.done"
   done
 fi
 
 if stage_on 8; then
   log "Stage 8: scoring (CER)"
-  for dset in $test_sets; do
-    dir=$asr_exp/$inference_tag/$dset
-    run "$tools/score.sh" "$dumpdir/raw/$dset/text" "$dir/text" "$dir/score_cer" \
-      --utt2spk "$dumpdir/raw/$dset/utt2spk" >/dev/null
-    log "  $dset: $(grep -m1 'Sum/Avg' "$dir/score_cer/result.txt" | tr -s ' ')"
-  done
+  score_sets "$asr_exp/$inference_tag"
   # SSL frontends: the learned layer weights (exit status 2: no weighted-sum frontend)
   rc=0
   python -m frontend.layer_weights "$asr_exp" --model "$inference_asr_model" \
@@ -350,9 +413,7 @@ if stage_on 8; then
     2) ;;
     *) die "layer weights failed: see $asr_exp/log/layer_weights.log" ;;
   esac
-  run python -m local.results --exp "$asr_exp" --asr_config "$asr_config" \
-    --lm_config "${lm_config:-none}" --inference_config "$inference_config" \
-    --use_lm "$use_lm" --lm_exp "$lm_exp" --out "$asr_exp/RESULTS.md"
+  write_results
 fi
 
 if stage_on 9; then
@@ -362,15 +423,82 @@ fi
 
 if stage_on 10; then
   log "Stage 10: pack $asr_exp"
-  lm_pack=
+  pack_opts=
   if [ "$use_lm" = true ]; then
-    lm_pack="--lm_train_config $lm_exp/config.yaml --lm_file $lm_exp/$inference_lm"
+    pack_opts="--lm_train_config $lm_exp/config.yaml --lm_file $lm_exp/$inference_lm"
+  fi
+  if [ -f "$asr_stats/train/feats_stats.npz" ]; then
+    pack_opts+=" --option $asr_stats/train/feats_stats.npz"  # global_mvn statistics
   fi
   # shellcheck disable=SC2086
   run ${train_cmd} "$asr_exp/log/pack.log" python -m espnet2.bin.pack asr \
     --asr_train_config "$asr_exp/config.yaml" --asr_model_file "$asr_exp/$inference_asr_model" \
-    $lm_pack --option "$asr_exp/RESULTS.md" --option "$token_list" \
+    $pack_opts --option "$asr_exp/RESULTS.md" --option "$token_list" --option "$inference_config" \
     --outpath "$asr_exp/packed/asr_$asr_tag.zip"
   log "  packed: $asr_exp/packed/asr_$asr_tag.zip"
+fi
+if stage_on 11; then
+  # N-best of the beam search without LM, rescored by the LM afterwards (the other
+  # way to use it, besides shallow fusion in stage 7); scored into RESULTS.md.
+  [ "$use_lm" = true ] || die "stage 11 rescores with the LM: --use_lm true"
+  weight=${rescore_lm_weight:-$(config_value "$inference_config" lm_weight)}
+  tag=decode_$(basename "$inference_config" .yaml)_nbest${nbest}_rescore_lm_${lm_tag}_$(basename "$inference_asr_model" .pth)
+  log "Stage 11: N-best ($nbest) rescoring with the LM, weight ${weight:=0.3} ($tag)"
+  check_model
+  for dset in $test_sets; do
+    dir=$asr_exp/$tag/$dset
+    todo "$dir/.done" || continue
+    # shellcheck disable=SC2086
+    decode_set "$dset" "$dir/beam_search" --nbest "$nbest" --lm_weight 0 $inference_args
+    run python -m local.lm_rescore --lm_train_config "$lm_exp/config.yaml" \
+      --lm_file "$lm_exp/$inference_lm" --lm_weight "$weight" "$dir/beam_search/log" "$dir"
+    cp "$dir/beam_search/rtf" "$dir/beam_search/command" "$dir/"
+    mark_done "$dir/.done"
+  done
+  score_sets "$asr_exp/$tag"
+  write_results
+fi
+if stage_on 12; then
+  # Grid search of beam, CTC weight and LM weight on the tuning set, then the test
+  # sets decoded with the best setting; grid table and plot in RESULTS.md.
+  tune_set=${tune_set:-$valid_set}
+  [ "$use_lm" = true ] || tune_lm_weights=0
+  tune_dir=$asr_exp/tune_$(basename "$inference_config" .yaml)
+  if [ "$use_lm" = true ]; then tune_dir+=_lm_$lm_tag; fi
+  tune_dir+=_$(basename "$inference_asr_model" .pth)
+  log "Stage 12: tuning on $tune_set: beam {$tune_beams} x ctc weight {$tune_ctc_weights} x lm weight {$tune_lm_weights} ($tune_dir)"
+  check_model
+  [ -f "$dumpdir/raw/$tune_set/text" ] || die "tuning set $tune_set was not dumped (stage 3)"
+  for beam in $tune_beams; do
+    for ctc in $tune_ctc_weights; do
+      for lm in $tune_lm_weights; do
+        dir=$tune_dir/beam${beam}_ctc${ctc}_lm${lm}
+        if todo "$dir/$tune_set/.done"; then
+          # shellcheck disable=SC2086
+          decode_set "$tune_set" "$dir/$tune_set" $lm_opts $inference_args \
+            --beam_size "$beam" --ctc_weight "$ctc" --lm_weight "$lm"
+          mark_done "$dir/$tune_set/.done"
+        fi
+        score_sets "$dir" "$tune_set"
+      done
+    done
+  done
+  run python -m local.tune_table "$tune_dir" "$tune_set"
+  read -r beam ctc lm _ < "$tune_dir/best"
+  dir=$asr_exp/decode_tuned_on_${tune_set}_beam${beam}_ctc${ctc}_lm${lm}
+  if [ "$use_lm" = true ]; then dir+=_lm_$lm_tag; fi
+  dir+=_$(basename "$inference_asr_model" .pth)
+  log "  best on $tune_set: beam $beam, ctc weight $ctc, lm weight $lm; decoding the test sets ($dir)"
+  for dset in $test_sets; do
+    if todo "$dir/$dset/.done"; then
+      # shellcheck disable=SC2086
+      decode_set "$dset" "$dir/$dset" $lm_opts $inference_args \
+        --beam_size "$beam" --ctc_weight "$ctc" --lm_weight "$lm"
+      mark_done "$dir/$dset/.done"
+    fi
+  done
+  cp "$tune_dir/grid.md" "$tune_dir/grid.png" "$dir/"
+  score_sets "$dir"
+  write_results
 fi
 log "Finished stages $stage to $stop_stage"

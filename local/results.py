@@ -35,6 +35,14 @@ def scored_sets(exp):
     return found
 
 
+def rtf(decode_set_dir):
+    """The real-time factor local.rtf wrote for a decoded set, '-' when unknown."""
+    path = Path(decode_set_dir) / "rtf"
+    if not path.exists():
+        return "-"
+    return dict(line.split() for line in path.read_text().splitlines()).get("rtf", "-")
+
+
 def version(package):
     try:
         return metadata.version(package)
@@ -85,8 +93,13 @@ def render(args):
                     for s in sets if (decode_dir / s / "command").exists()}
         for command in sorted(commands):
             out += ["```sh", command, "```", ""]
-        out += ["### CER", "", markdown_table(["dataset"] + COLUMNS,
-                                              [[s] + sum_avg(r) for s, r in sets.items()]), ""]
+        grid = decode_dir / "grid.md"
+        if grid.exists():  # the tuning stage's search, kept beside its decoding
+            out += ["### Tuning grid", "", grid.read_text(encoding="utf-8").strip().replace(
+                "](grid.png)", f"]({decode_dir.name}/grid.png)"), ""]
+        out += ["### CER", "", markdown_table(["dataset"] + COLUMNS + ["RTF"],
+                                              [[s] + sum_avg(r) + [rtf(decode_dir / s)]
+                                               for s, r in sets.items()]), ""]
     return "\n".join(out)
 
 

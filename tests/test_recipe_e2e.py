@@ -1,11 +1,15 @@
 """Every stage of the shared driver on a few utterances with tiny models."""
+import shutil
 import zipfile
 
 import pytest
 
-from conftest import run
+from conftest import ROOT, run
 from local.datadir import read_table
+from local.results import sum_avg
 from recipe import DRIVER_ARGS, make_recipe, mini_subset
+
+pytest_plugins = ["slurm_cluster"]
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +92,111 @@ def test_ssl_frontend_from_a_fairseq_checkpoint(finished_recipe, tmp_path):
     summary = (folder / "exp/summary.md").read_text()
     assert "train_asr_tiny_ssl_sp" in summary and "train_asr_tiny_sp" in summary
     assert "layer weights:" in proc.stderr
+
+
+def test_lm_rescoring_stage(finished_recipe):
+    folder, env, _ = finished_recipe
+    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
+                "--stage", "11", "--stop_stage", "11", "--nbest", "3"], cwd=folder, **env)
+    exp = folder / "exp/asr_train_asr_tiny_sp"
+    tag = "decode_decode_tiny_nbest3_rescore_lm_train_lm_tiny_valid.acc.ave_2best"
+    assert f"({tag})" in proc.stderr
+    for dset in ("dev", "test"):
+        nbest = (exp / tag / dset / "nbest").read_text().splitlines()[1:]
+        ranks = {}
+        for line in nbest:
+            utt, rank = line.split()[:2]
+            ranks.setdefault(utt, []).append(int(rank))
+        assert len(ranks) == 6 and all(r == list(range(1, len(r) + 1)) for r in ranks.values())
+        assert max(len(r) for r in ranks.values()) == 3
+        assert "Sum/Avg" in (exp / tag / dset / "score_cer/result.txt").read_text()
+    results = (exp / "RESULTS.md").read_text()
+    assert f"## {tag}" in results
+    assert "## decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best" in results  # shallow fusion
+
+
+def test_transcribe_command(finished_recipe, tmp_path):
+    import numpy as np
+    import soundfile
+    from local.audio import read_audio, resample
+
+    folder, _, _ = finished_recipe
+    wavs = sorted(p.split(maxsplit=1)[1] for p in
+                  (folder / "data/test/wav.scp").read_text().splitlines())
+    first, rate = read_audio(wavs[0])
+    soundfile.write(tmp_path / "a_8k.wav", resample(first, rate, 8000), 8000)
+    soundfile.write(tmp_path / "b.flac", first, rate)
+    soundfile.write(tmp_path / "c.opus", first, rate, format="OGG", subtype="OPUS")
+    long = np.concatenate([read_audio(w)[0] for w in wavs[:5]])
+    soundfile.write(tmp_path / "d_long.wav", long, rate)
+    (tmp_path / "e_broken.wav").write_bytes(b"RIFF not really audio")
+    files = [str(tmp_path / n) for n in ("a_8k.wav", "b.flac", "e_broken.wav", "c.opus",
+                                         "d_long.wav")]
+    model = folder / "exp/asr_train_asr_tiny_sp/packed/asr_train_asr_tiny_sp.zip"
+    proc = run(["python", "-m", "local.transcribe", str(model), *files, "--max_seconds", "4"],
+               check=False)
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == [f for f in files if "broken" not in f]
+    assert "e_broken.wav: ERROR" in proc.stderr and "1 of 5 files failed" in proc.stderr
+    assert len(long) / rate > 4                                   # so it was split
+
+
+def test_long_audio_is_cut_at_quiet_points():
+    import numpy as np
+    from local.transcribe import pieces
+
+    rate = 16000
+    loud = np.ones(rate * 3, dtype=np.float32)
+    quiet = np.zeros(rate // 2, dtype=np.float32)
+    samples = np.concatenate([loud, quiet, loud, quiet, loud])   # 10 s
+    parts = pieces(samples, max_seconds=4)
+    assert sum(len(p) for p in parts) == len(samples)
+    assert all(len(p) <= 4 * rate for p in parts)
+    assert all(abs(p[0]) < 1e-6 and abs(p[-1]) < 1e-6 for p in parts[1:-1])  # cut in silence
+
+
+def test_tuning_stage_searches_the_grid_on_dev(finished_recipe):
+    folder, env, _ = finished_recipe
+    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
+                "--stage", "12", "--stop_stage", "12", "--tune_beams", "2",
+                "--tune_ctc_weights", "0.3", "--tune_lm_weights", "0.0 0.5"],
+               cwd=folder, **env)
+    exp = folder / "exp/asr_train_asr_tiny_sp"
+    tune = exp / "tune_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
+    settings = sorted(p.name for p in tune.glob("beam*"))
+    assert settings == ["beam2_ctc0.3_lm0.0", "beam2_ctc0.3_lm0.5"]
+    grid = (tune / "grid.md").read_text()
+    assert "|beam|ctc weight|lm 0.0|lm 0.5|" in grid and grid.count("**") == 2
+    assert (tune / "grid.png").read_bytes()[:4] == b"\x89PNG"
+    beam, ctc, lm, cer = (tune / "best").read_text().split()
+    scored = {s: float(sum_avg(tune / s / "dev/score_cer/result.txt")[6]) for s in settings}
+    assert float(cer) == min(scored.values())
+    tuned = exp / f"decode_tuned_on_dev_beam{beam}_ctc{ctc}_lm{lm}_lm_train_lm_tiny_valid.acc.ave_2best"
+    for dset in ("dev", "test"):
+        assert "Sum/Avg" in (tuned / dset / "score_cer/result.txt").read_text()
+    assert "### Tuning grid" in (exp / "RESULTS.md").read_text()
+    assert "best on dev" in proc.stderr
+
+
+def test_decoding_through_slurm_gives_the_local_hypotheses(finished_recipe, slurm_cluster,
+                                                             tmp_path):
+    folder, env, _ = finished_recipe
+    config = tmp_path / "decode_slurm.yaml"
+    shutil.copy(ROOT / "tests/conf/decode_tiny.yaml", config)
+    controller_log = slurm_cluster.logs / "slurmctld.log"
+    submitted_before = controller_log.read_text(errors="replace").count("submit_batch_job")
+    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
+                "--stage", "7", "--stop_stage", "7", "--inference_config", str(config)],
+               cwd=folder, cmd_backend="slurm", **slurm_cluster.env, **env)
+    assert "python -m local.jobs --backend slurm JOB=1:2" in proc.stderr
+    submitted = controller_log.read_text(errors="replace").count("submit_batch_job")
+    assert submitted - submitted_before == 2                      # one array job per test set
+    exp = folder / "exp/asr_train_asr_tiny_sp"
+    for dset in ("dev", "test"):
+        local = read_table(exp / f"decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/text",
+                           allow_empty_value=True)
+        slurm = read_table(exp / f"decode_decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/text",
+                           allow_empty_value=True)
+        assert slurm == local and len(slurm) == 6
+        assert (exp / f"decode_decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/log/inference.2.log").is_file()

@@ -141,25 +141,3 @@ def test_dump_resumes_after_an_interruption(prepared, tmp_path):
     assert "resuming after 1 finished recordings" in proc.stdout
     assert read_table(job / "wav.scp") == complete
     assert json.loads((job / "progress.jsonl").read_text().splitlines()[-1])["recording"]
-
-
-def test_recipe_trains_an_epoch_without_a_dump(corpus, tmp_path):
-    from recipe import make_recipe
-    folder, env = make_recipe(tmp_path / "asr1", corpus, "wenetspeech", "WENETSPEECH")
-    proc = run(["./asr.sh", "--train_set", "train_s", "--valid_set", "dev",
-                "--test_sets", "dev test_net test_meeting", "--local_data_opts", "--set S --nj 2",
-                "--audio_format", "none", "--use_lm", "false",
-                "--asr_config", "conf/train_asr_tiny.yaml", "--asr_args", "--max_epoch 1",
-                "--inference_config", "conf/decode_tiny.yaml",
-                "--inference_asr_model", "valid.acc.ave.pth", "--nj", "2", "--inference_nj", "2",
-                "--stop_stage", "9"], cwd=folder, **env)
-    assert "Stage 5" not in proc.stderr                          # no LM
-    for dset in ("train_s", "dev", "test_net", "test_meeting"):
-        assert (folder / f"dump/raw/{dset}/audio_format").read_text().strip() == "none"
-        assert not list((folder / f"dump/raw/{dset}").glob("data/**/*.flac"))
-    log = (folder / "exp/asr_train_asr_tiny/log/train.log").read_text()
-    assert "1epoch results" in log and "segments_sound" in log
-    decode = folder / "exp/asr_train_asr_tiny/decode_decode_tiny_valid.acc.ave"
-    assert len(read_table(decode / "test_net/text", allow_empty_value=True)) == 3
-    summary = (folder / "exp/summary.md").read_text()
-    assert "|dev|test_net|test_meeting|" in summary.replace(" ", "")
