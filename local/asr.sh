@@ -83,6 +83,7 @@ driver_args=("$@")
 tools=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")  # the shared local/ folder
 . "$tools/parse_options.sh"
 . ./path.sh
+. ./db.sh    # corpus and model locations, e.g. the SSL models the configs name
 . ./cmd.sh
 
 log() {

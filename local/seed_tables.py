@@ -8,12 +8,15 @@ table: columns dev / test_net / test_meeting. Every scored decoding of every
 experiment of both recipes is a row of each table whose test sets it decoded: a
 model of one recipe appears in the other corpus's table through the test sets it
 imported (`--test_sets ../../<corpus>/asr1/data/<set>`, named `<corpus>_<set>`).
-Each cell is `ours / published (difference)`; published rows that no experiment
-matches are listed as not trained, with `-` for ours. Nothing is estimated:
+Each cell is `ours / published (difference)` where the training data is the
+published row's (a model of egs2/aishell or egs2/wenetspeech; a mini recipe's
+model stands alone); published rows that no experiment matches are listed as not
+trained, with `-` for ours. Nothing is estimated:
 a number is there only if its result.txt is.
 """
 import argparse
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -64,19 +67,21 @@ def frontend_name(config, recipe):
         return f"{config.get('frontend')} ({folder.name or 'unknown model'})"
 
 
-def training_data(config, role):
-    """`Aishell 178h` for the full training set of a recipe playing `role`."""
+def training_data(config, corpus):
+    """`Aishell 178h` for the full training set of egs2/aishell, else `<corpus> <set>`
+    (the mini recipes' models are never compared with the published numbers)."""
     speech = config["train_data_path_and_name_and_type"][0][0]
     train_set = Path(speech).parent.name
     base = train_set[:-len("_sp")] if train_set.endswith("_sp") else train_set
-    return TRAINING_DATA.get((role, base), f"{role} {train_set}")
+    return TRAINING_DATA.get((corpus, base), f"{corpus} {train_set}")
 
 
-def experiment_rows(recipe, role, columns, set_prefix):
+def experiment_rows(recipe, columns, set_prefix):
     """[(frontend, training data, experiment, decoding, {column: CER})] of a recipe.
 
     set_prefix "" reads the recipe's own sets; "aishell_" the ones it imported."""
     rows = []
+    corpus = corpus_of(recipe)
     for exp in sorted((Path(recipe) / "exp").glob("asr_*")):
         config_file = exp / "config.yaml"
         if not config_file.is_file():
@@ -86,8 +91,8 @@ def experiment_rows(recipe, role, columns, set_prefix):
             cers = {c: float(sum_avg(sets[set_prefix + c])[6]) for c in columns
                     if set_prefix + c in sets}
             if cers:
-                rows.append((frontend_name(config, recipe), training_data(config, role),
-                             f"{corpus_of(recipe)}/{exp.name}", decoding.name,
+                rows.append((frontend_name(config, recipe), training_data(config, corpus),
+                             f"{corpus}/{exp.name}", decoding.name,
                              cers))
     return rows
 
@@ -122,12 +127,11 @@ def corpus_prefix(recipe):
 
 
 def tables(aishell, wenetspeech):
-    aishell_rows = experiment_rows(aishell, "aishell", AISHELL_COLUMNS, "")
-    aishell_rows += experiment_rows(wenetspeech, "wenetspeech", AISHELL_COLUMNS,
-                                    corpus_prefix(aishell))
-    wenet_rows = experiment_rows(wenetspeech, "wenetspeech", WENETSPEECH_COLUMNS, "")
-    wenet_rows += experiment_rows(aishell, "aishell", WENETSPEECH_COLUMNS,
-                                  corpus_prefix(wenetspeech))
+    aishell_rows = experiment_rows(aishell, AISHELL_COLUMNS, "")
+    aishell_rows += experiment_rows(wenetspeech, AISHELL_COLUMNS, corpus_prefix(aishell))
+    wenet_rows = experiment_rows(wenetspeech, WENETSPEECH_COLUMNS, "")
+    wenet_rows += experiment_rows(aishell, WENETSPEECH_COLUMNS, corpus_prefix(wenetspeech))
+    aishell, wenetspeech = os.path.relpath(aishell), os.path.relpath(wenetspeech)
     return (f"## Aishell-1 test sets, CER (%)  [{aishell}]\n\n"
             + table(aishell_rows, SEED_AISHELL, AISHELL_COLUMNS)
             + f"\n\n## WenetSpeech test sets, CER (%)  [{wenetspeech}]\n\n"

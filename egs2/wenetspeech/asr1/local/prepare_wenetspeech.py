@@ -30,7 +30,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import ijson
-import soundfile
 
 
 from local.atomic import replace_dir, write_text
@@ -39,6 +38,7 @@ from local.text_norm import normalize_mandarin
 
 SET_OF_TAG = {"S": "train_s", "M": "train_m", "L": "train_l", "W": "train_w",
               "DEV": "dev", "TEST_NET": "test_net", "TEST_MEETING": "test_meeting"}
+KNOWN_TAGS = frozenset(SET_OF_TAG)
 EVAL_TAGS = ("DEV", "TEST_NET", "TEST_MEETING")
 END_TOLERANCE = 0.05  # seconds a segment may end after its audio (rounding of times)
 
@@ -78,32 +78,15 @@ def collect(json_path, wanted_tags, work, report, check_audio=True, nj=1):
     """Write every wanted segment as 'sid TAB aid TAB begin TAB end TAB text' to
     work/<set>.tsv (unsorted) and every used recording to work/<set>.wav.scp.
     Audio files are checked nj at a time, a few hundred recordings ahead."""
-    corpus = json_path.parent
+    wanted_tags = frozenset(wanted_tags)
     outputs = {tag: open(work / f"{SET_OF_TAG[tag]}.tsv", "w", encoding="utf-8")
                for tag in wanted_tags}
     recordings = {tag: open(work / f"{SET_OF_TAG[tag]}.wav.scp", "w", encoding="utf-8")
                   for tag in wanted_tags}
-    seen_aids = set()
     pool = ThreadPoolExecutor(max_workers=nj)
     try:
-        for chunk in chunks(enumerate(stream_audios(json_path)), 256):
-            wanted = []  # (aid, path, json duration, {tag: [(sid, begin, end, line)]})
-            for index, audio in chunk:
-                try:
-                    aid, rel_path, segments = audio["aid"], audio["path"], audio["segments"]
-                except (KeyError, TypeError):
-                    report.drop("malformed audio entry", f"audios[{index}]")
-                    continue
-                if aid in seen_aids:
-                    report.drop("duplicate aid", aid, len(segments))
-                    continue
-                seen_aids.add(aid)
-                lines = collections.defaultdict(list)
-                for segment in segments:
-                    collect_segment(segment, aid, wanted_tags, lines, report)
-                if lines:
-                    wanted.append((aid, (corpus / rel_path).resolve(),
-                                   float(audio.get("duration") or math.inf), lines))
+        # only the wanted lines of a few hundred recordings are held, never their JSON
+        for wanted in chunks(wanted_recordings(json_path, wanted_tags, report), 256):
             if check_audio:
                 probes = pool.map(probe_audio, [path for _, path, _, _ in wanted])
             else:  # trust the JSON
@@ -116,11 +99,39 @@ def collect(json_path, wanted_tags, work, report, check_audio=True, nj=1):
             f.close()
 
 
+def wanted_recordings(json_path, wanted_tags, report):
+    """(aid, path, JSON duration, {tag: [(sid, begin, end, line)]}) of every recording
+    with segments in a wanted set, one at a time."""
+    corpus = json_path.parent
+    seen_aids = set()
+    for index, audio in enumerate(stream_audios(json_path)):
+        try:
+            aid, rel_path, segments = audio["aid"], audio["path"], audio["segments"]
+        except (KeyError, TypeError):
+            report.drop("malformed audio entry", f"audios[{index}]")
+            continue
+        if aid in seen_aids:
+            report.drop("duplicate aid", aid, len(segments))
+            continue
+        seen_aids.add(aid)
+        lines = collections.defaultdict(list)
+        for segment in segments:
+            # most segments belong to no wanted set: skip them at once
+            tags = segment.get("subsets") if type(segment) is dict else None
+            if (type(tags) is list and wanted_tags.isdisjoint(tags)
+                    and KNOWN_TAGS.issuperset(tags)):
+                continue
+            collect_segment(segment, aid, wanted_tags, lines, report)
+        if lines:
+            yield aid, (corpus / rel_path).resolve(), float(audio.get("duration") or math.inf), lines
+
+
 def probe_audio(path):
     """(seconds, sample rate, None) of an audio file, or (0, 0, (reason, detail))."""
     if not path.is_file():
         return 0, 0, ("missing audio", "")
     try:
+        import soundfile  # only when the audio is checked: it costs 0.3 s to import
         info = soundfile.info(str(path))
     except (RuntimeError, soundfile.LibsndfileError) as e:
         return 0, 0, ("unreadable audio", str(e).splitlines()[0])
@@ -178,7 +189,7 @@ def collect_segment(segment, aid, wanted_tags, lines, report):
 def sort_file(path, work):
     """Sort a file by its first tab-separated field on disk (stable), in place."""
     env = dict(os.environ, LC_ALL="C")
-    subprocess.run(["sort", "-s", "-t", "\t", "-k1,1", "-S", "256M", "-T", str(work), "-o",
+    subprocess.run(["sort", "-s", "-t", "\t", "-k1,1", "-S", "32M", "-T", str(work), "-o",
                     str(path), str(path)], check=True, env=env)
 
 
