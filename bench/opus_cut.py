@@ -5,7 +5,8 @@
 A --minutes long 16 kHz Ogg/Opus recording (speech from the mini corpus, written
 with soundfile) with --segments segments:
 - peer: what ESPnet's WenetSpeech recipe does (pydub + ffmpeg): decode the
-  recording once, export every segment as a 16 kHz 16-bit WAV file;
+  recording once, export every segment as a 16 kHz WAV file (32-bit samples, as
+  pydub decodes opus);
 - dump: our audio dump (local.dump_audio plan/run/finish, one job): decode once,
   write every segment as FLAC;
 - no dump: our reader (local.segments_reader) reading every segment by seeking.
@@ -63,9 +64,12 @@ def peer(opus, times, out):
     from pydub import AudioSegment
     out.mkdir()
     start = time.perf_counter()
-    audio = AudioSegment.from_file(opus)  # ffmpeg decodes the whole recording (48 kHz)
+    # as ESPnet's egs2/wenetspeech/asr1/local/process_opus.py: ffmpeg decodes the whole
+    # recording (48 kHz, 32-bit samples from opus), each segment is resampled to 16 kHz
+    # and exported as it is (so 32-bit WAV)
+    audio = AudioSegment.from_file(opus)
     for i, (begin, end) in enumerate(times):
-        piece = audio[int(begin * 1000):int(end * 1000)].set_frame_rate(RATE).set_sample_width(2)
+        piece = audio[int(begin * 1000):int(end * 1000)].set_frame_rate(RATE)
         piece.export(out / f"utt{i:05d}.wav", format="wav")
     return time.perf_counter() - start, folder_bytes(out, ".wav")
 
@@ -116,7 +120,8 @@ def main():
         print(f"{opus.name}: {args.minutes:.0f} min, {opus.stat().st_size / 1e6:.1f} MB, "
               f"{args.segments} segments ({cut / 60:.1f} min) (written in {time.perf_counter() - start:.0f} s)")
         peer_time, peer_bytes = peer(opus, times, work / "peer")
-        print(f"peer (pydub + ffmpeg, wav): {peer_time:.1f} s, {peer_bytes / 1e6:.1f} MB")
+        print(f"peer (pydub + ffmpeg, wav): {peer_time:.1f} s, {peer_bytes / 1e6:.1f} MB "
+              f"({peer_bytes / (cut * RATE):.0f} bytes per sample)")
         dump_time, dump_bytes = ours_dump(opus, times, work)
         print(f"ours, dump (flac):          {dump_time:.1f} s, {dump_bytes / 1e6:.1f} MB")
         nodump_time, samples = ours_nodump(work)

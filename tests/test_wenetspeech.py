@@ -141,3 +141,24 @@ def test_dump_resumes_after_an_interruption(prepared, tmp_path):
     assert "resuming after 1 finished recordings" in proc.stdout
     assert read_table(job / "wav.scp") == complete
     assert json.loads((job / "progress.jsonl").read_text().splitlines()[-1])["recording"]
+
+
+def test_parsing_the_json_in_parts_gives_the_same_data(corpus, tmp_path):
+    outputs = {}
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"jobs{jobs}"
+        proc = run(["python", str(SCRIPT), str(corpus), str(out), "--set", "M", "--nj", "2",
+                    "--parse-jobs", jobs, "--split-min-mb", "0"])
+        outputs[jobs] = ({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()},
+                         proc.stdout)
+    files = {jobs: files for jobs, (files, _) in outputs.items()}
+    assert files["2"] == files["1"] and files["3"] == files["1"]
+    assert "WenetSpeech.json: read in 1 part\n" in outputs["1"][1]
+    assert "WenetSpeech.json: read in 2 parts" in outputs["2"][1]
+    json_path = corpus / "WenetSpeech.json"
+    parts = prepare_wenetspeech.audio_parts(json_path, 3, min_bytes=0)
+    assert parts and len(parts) == 3
+    data = json_path.read_bytes()
+    entries = [json.loads(b"[" + data[a:b] + b"]") for a, b in parts]
+    assert [e["aid"] for part in entries for e in part] == \
+        [a["aid"] for a in json.loads(data)["audios"]]

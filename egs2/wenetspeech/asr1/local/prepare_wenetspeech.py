@@ -20,13 +20,15 @@ its audio or with bad times, empty text, an unknown subset tag, a duplicate sid.
 """
 import argparse
 import collections
+import io
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import ijson
@@ -55,12 +57,82 @@ class Report:
         self.items.append(f"{reason}\t{item}")
 
 
-def stream_audios(json_path):
+def stream_audios(json_path, byte_range=None):
+    """The audio entries of the JSON, or of the entries in byte_range (a part)."""
     with open(json_path, "rb") as f:
+        source, prefix = f, "audios.item"
+        if byte_range is not None:
+            source, prefix = ArrayPart(f, *byte_range), "item"
         try:
-            yield from ijson.items(f, "audios.item", use_float=True)
+            yield from ijson.items(source, prefix, use_float=True)
         except ijson.JSONError as e:
             raise DataError(f"{json_path}: invalid JSON near byte {f.tell()}: {e}") from None
+
+
+class ArrayPart(io.RawIOBase):
+    """Bytes start..stop of a file (whole audio entries separated by commas) read
+    as one JSON array: '[' + those bytes + ']'."""
+
+    def __init__(self, f, start, stop):
+        f.seek(start)
+        self.f, self.left, self.pieces = f, stop - start, [b"["]
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if len(buffer) == 0:  # ijson's read(0) probe: bytes or str?
+            return 0
+        if self.pieces:
+            data = self.pieces.pop()
+        elif self.left > 0:
+            data = self.f.read(min(len(buffer), self.left))
+            self.left -= len(data)
+            if self.left == 0 or not data:
+                self.left, self.pieces = 0, [b"]"]
+        else:
+            return 0
+        buffer[:len(data)] = data
+        return len(data)
+
+
+AUDIO_START = re.compile(rb'\{\s*"aid"\s*:')
+
+
+def audio_parts(json_path, parts, min_bytes=64 << 20):
+    """Byte ranges that split the audios array into `parts` runs of whole entries,
+    cut where an entry starts ({"aid": ...}); None when the file is not laid out as
+    WenetSpeech.json is (then it is read in one piece)."""
+    size = json_path.stat().st_size
+    with open(json_path, "rb") as f:
+        head = f.read(1 << 16)
+        array = re.search(rb'^\s*\{[^\[]*?"audios"\s*:\s*\[\s*', head)
+        if array is None or parts < 2 or size < min_bytes:
+            return None
+        starts = [array.end()]
+        for k in range(1, parts):
+            f.seek(size * k // parts)
+            hit = AUDIO_START.search(f.read(1 << 22))
+            if hit is None:
+                return None
+            starts.append(size * k // parts + hit.start())
+        tail_start = size - 4096
+        f.seek(tail_start)
+        tail = f.read().rstrip()  # ... }  ]  }  at the end of the document
+        if not tail.endswith(b"}") or not tail[:-1].rstrip().endswith(b"]"):
+            return None  # something after the audios array: read in one piece
+        end = tail_start + len(tail[:-1].rstrip()[:-1].rstrip())
+        stops = []
+        for start in starts[1:]:  # back over the comma before the next entry
+            f.seek(start - 64)
+            before = f.read(64).rstrip()
+            if not before.endswith(b","):
+                return None
+            stops.append(start - 64 + len(before) - 1)
+        stops.append(end)
+    if any(a >= b for a, b in zip(starts, stops)):
+        return None
+    return list(zip(starts, stops))
 
 
 def chunks(iterable, size):
@@ -74,7 +146,50 @@ def chunks(iterable, size):
         yield chunk
 
 
-def collect(json_path, wanted_tags, work, report, check_audio=True, nj=1):
+def collect_in_parts(json_path, wanted_tags, work, report, check_audio, nj, parts,
+                     min_bytes=64 << 20):
+    """collect() over `parts` byte ranges of the JSON in parallel processes, merged in
+    order: the same outputs as one pass. Falls back to one pass when the file cannot
+    be split, is invalid somewhere, or has an aid in two parts (one pass then reports
+    exactly what is wrong)."""
+    ranges = audio_parts(json_path, parts, min_bytes)
+    if ranges is not None:
+        dirs = [work / f"part{k}" for k in range(len(ranges))]
+        jobs = [(json_path, wanted_tags, d, check_audio, max(1, nj // len(ranges)), r)
+                for d, r in zip(dirs, ranges)]
+        try:
+            with ProcessPoolExecutor(len(ranges)) as pool:
+                results = list(pool.map(collect_part, jobs))
+        except DataError:
+            results = None
+        aids = [aid for _, part_aids in results or [] for aid in part_aids]
+        if results is not None and len(aids) == len(set(aids)):
+            for part_report, _ in results:
+                report.counts.update(part_report.counts)
+                report.items += part_report.items
+            for name in {SET_OF_TAG[tag] for tag in wanted_tags}:
+                for suffix in (".tsv", ".wav.scp"):
+                    with open(work / f"{name}{suffix}", "wb") as out:
+                        for d in dirs:
+                            with open(d / f"{name}{suffix}", "rb") as f:
+                                shutil.copyfileobj(f, out)
+            return len(ranges)
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+    collect(json_path, wanted_tags, work, report, check_audio, nj)
+    return 1
+
+
+def collect_part(job):
+    json_path, wanted_tags, work, check_audio, nj, byte_range = job
+    work.mkdir()
+    report, seen_aids = Report(), set()
+    collect(json_path, wanted_tags, work, report, check_audio, nj, byte_range, seen_aids)
+    return report, seen_aids
+
+
+def collect(json_path, wanted_tags, work, report, check_audio=True, nj=1, byte_range=None,
+            seen_aids=None):
     """Write every wanted segment as 'sid TAB aid TAB begin TAB end TAB text' to
     work/<set>.tsv (unsorted) and every used recording to work/<set>.wav.scp.
     Audio files are checked nj at a time, a few hundred recordings ahead."""
@@ -86,7 +201,9 @@ def collect(json_path, wanted_tags, work, report, check_audio=True, nj=1):
     pool = ThreadPoolExecutor(max_workers=nj)
     try:
         # only the wanted lines of a few hundred recordings are held, never their JSON
-        for wanted in chunks(wanted_recordings(json_path, wanted_tags, report), 256):
+        recordings_wanted = wanted_recordings(json_path, wanted_tags, report, byte_range,
+                                              set() if seen_aids is None else seen_aids)
+        for wanted in chunks(recordings_wanted, 256):
             if check_audio:
                 probes = pool.map(probe_audio, [path for _, path, _, _ in wanted])
             else:  # trust the JSON
@@ -99,12 +216,11 @@ def collect(json_path, wanted_tags, work, report, check_audio=True, nj=1):
             f.close()
 
 
-def wanted_recordings(json_path, wanted_tags, report):
+def wanted_recordings(json_path, wanted_tags, report, byte_range, seen_aids):
     """(aid, path, JSON duration, {tag: [(sid, begin, end, line)]}) of every recording
     with segments in a wanted set, one at a time."""
     corpus = json_path.parent
-    seen_aids = set()
-    for index, audio in enumerate(stream_audios(json_path)):
+    for index, audio in enumerate(stream_audios(json_path, byte_range)):
         try:
             aid, rel_path, segments = audio["aid"], audio["path"], audio["segments"]
         except (KeyError, TypeError):
@@ -193,8 +309,10 @@ def sort_file(path, work):
                     str(path), str(path)], check=True, env=env)
 
 
-def write_set(name, work, out_dir, report):
-    """data/<name> from the collected lines: sorted, one line per sid (first kept)."""
+def write_set(name, work, out_dir):
+    """data/<name> from the collected lines: sorted, one line per sid (first kept).
+    Returns (utterances, seconds, report of the duplicates)."""
+    report = Report()
     tsv = work / f"{name}.tsv"
     sort_file(tsv, work)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
@@ -225,10 +343,11 @@ def write_set(name, work, out_dir, report):
         shutil.rmtree(tmp)
         raise DataError(f"no usable segment for {name}")
     replace_dir(tmp, out_dir / name)
-    return n, seconds
+    return n, seconds, report
 
 
-def prepare(corpus, out_dir, train_subset="S", check_audio=True, nj=4, log=print):
+def prepare(corpus, out_dir, train_subset="S", check_audio=True, nj=4, log=print, parse_jobs=1,
+            split_min_mb=64):
     corpus = Path(corpus)
     json_path = corpus / "WenetSpeech.json"
     for needed in (json_path, corpus / "audio"):
@@ -242,10 +361,21 @@ def prepare(corpus, out_dir, train_subset="S", check_audio=True, nj=4, log=print
     report = Report()
     work = Path(tempfile.mkdtemp(prefix=".wenetspeech.", dir=out_dir))
     try:
-        collect(json_path, wanted, work, report, check_audio, nj)
+        parts = collect_in_parts(json_path, wanted, work, report, check_audio, nj, parse_jobs,
+                                 split_min_mb << 20)
+        log(f"{json_path.name}: read in {parts} part{'s' if parts > 1 else ''}")
+        names = [SET_OF_TAG[tag] for tag in wanted]
+        args = (names, [work] * len(names), [out_dir] * len(names))
+        if parse_jobs > 1:  # the sets in parallel
+            with ProcessPoolExecutor(min(parse_jobs, len(names))) as pool:
+                written = list(pool.map(write_set, *args))
+        else:
+            written = list(map(write_set, *args))
         sizes = {}
-        for tag in wanted:
-            sizes[SET_OF_TAG[tag]] = write_set(SET_OF_TAG[tag], work, out_dir, report)
+        for name, (n, seconds, set_report) in zip(names, written):
+            sizes[name] = n, seconds
+            report.counts.update(set_report.counts)
+            report.items += set_report.items
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for name, (n, seconds) in sizes.items():
@@ -267,12 +397,17 @@ def main():
     parser.add_argument("--set", default="S", choices=["S", "M", "L", "W"],
                         help="training subset (default: %(default)s, 100 h)")
     parser.add_argument("--nj", type=int, default=4, help="audio files checked in parallel")
+    parser.add_argument("--parse-jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        help="processes parsing parts of a large JSON (default: %(default)s)")
+    parser.add_argument("--split-min-mb", type=int, default=64,
+                        help="a JSON smaller than this is parsed in one piece (default: %(default)s)")
     parser.add_argument("--check-audio", default="true", choices=["true", "false"],
                         help="open every used recording (missing/unreadable audio, segments "
                              "past its end); false trusts the JSON durations")
     args = parser.parse_args()
     try:
-        prepare(args.corpus, args.out_dir, args.set, args.check_audio == "true", args.nj)
+        prepare(args.corpus, args.out_dir, args.set, args.check_audio == "true", args.nj,
+                parse_jobs=args.parse_jobs, split_min_mb=args.split_min_mb)
     except DataError as e:
         sys.exit(f"prepare_wenetspeech.py: error: {e}")
 
