@@ -8,7 +8,7 @@ HuBERT LARGE and BASE architectures with random weights (nothing is downloaded),
 process (so peak memory is its own): time per batch (best of --reps after a
 warm-up) and peak resident memory, and what the model alone takes. One line per
 comparison; the last line is `ratio=<ours/plain time>` over both models (goal <= 1.05).
-Also prints the effect of running the frozen model in bfloat16.
+With --bf16, also the effect of running the frozen model in bfloat16.
 """
 import argparse
 import json
@@ -118,6 +118,9 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     parser.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
+    parser.add_argument("--bf16", action="store_true",
+                        help="also measure the upstream in bfloat16 (slow on CPUs without "
+                             "bf16 instructions: over 10 minutes for hubert-large here)")
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker, args.reps, args.dtype)
@@ -141,7 +144,10 @@ def main():
                 print(f"{arch}: ours {ours['time']:.2f} s, peak {ours['peak_mb']:.0f} MB "
                       f"(model {ours['model_mb']:.0f} MB) | {other} {o['time']:.2f} s, peak "
                       f"{o['peak_mb']:.0f} MB (model {o['model_mb']:.0f} MB) | time ratio "
-                      f"{ours['time'] / o['time']:.3f}, peak ratio {ours['peak_mb'] / o['peak_mb']:.3f}")
+                      f"{ours['time'] / o['time']:.3f}, peak ratio {ours['peak_mb'] / o['peak_mb']:.3f}",
+                      flush=True)
+            if not args.bf16:
+                continue
             half = measure("ours", folder, args.reps, args.threads, dtype="bfloat16")
             exact = torch.load(Path(folder) / "features-float32.pt")
             approx = torch.load(Path(folder) / "features-bfloat16.pt")
