@@ -7,8 +7,8 @@ Prints one line per file, `<file> <transcript>`, in the order given. Any format
 libsndfile reads (wav, flac, ogg/opus, ...), any sample rate (resampled to 16 kHz),
 the first channel of multi-channel audio. Files longer than --max_seconds are
 split into pieces of at most that length, each cut at the quietest 10 ms within
-the last 2 s of the piece so that words are rarely cut, and the pieces'
-transcripts are joined. A file that cannot be read or decoded is reported on
+the last 2 s of the piece so that words are rarely cut; the pieces are searched
+together (local.batch_beam_search) and their transcripts joined. A file that cannot be read or decoded is reported on
 stderr with the reason; the others are still transcribed, and the exit status is
 1 when any file failed.
 
@@ -82,16 +82,45 @@ def load_model(model_zip, config=None, device="cpu"):
     return Speech2Text(**kwargs, **options, device=device)
 
 
-def transcribe(speech2text, path, max_seconds):
+def batch_decoder(speech2text):
+    """local.batch_inference's decoder for this model, or None when ESPnet's
+    search has to be used."""
+    from local.batch_beam_search import BatchBeamSearch, Unsupported
+    from local.batch_inference import BatchDecoder
+    try:
+        return BatchDecoder(speech2text, BatchBeamSearch.from_espnet(speech2text.beam_search))
+    except Unsupported:
+        return None
+
+
+def transcribe(speech2text, path, max_seconds, decoder=None):
+    """The transcript of one file; its pieces are searched together by `decoder`."""
+    import torch
+    from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError
+    from local.batch_inference import hypothesis_outputs
     samples, rate = read_audio(path)
     samples = resample(samples, rate).astype(np.float32)
     texts = []
-    for piece in pieces(samples, max_seconds):
-        if len(piece) < FRAME * 10:  # under 0.1 s: nothing to recognize
+    # under 0.1 s, or too short for the encoder's subsampling: nothing to recognize
+    kept = [p for p in pieces(samples, max_seconds) if len(p) >= FRAME * 10]
+    if decoder is None:
+        for piece in kept:
+            try:
+                results = speech2text(piece)
+            except TooShortUttError:
+                continue
+            texts.append(results[0][0] if results else "")
+        return "".join(texts)
+    encoded = []
+    for piece in kept:
+        try:
+            encoded.append(decoder.encode(torch.from_numpy(piece)))
+        except TooShortUttError:
             continue
-        results = speech2text(piece)
-        texts.append(results[0][0] if results else "")
-    return "".join(texts)
+    if not encoded:
+        return ""
+    nbest_lists = decoder.search(encoded, speech2text.maxlenratio, speech2text.minlenratio)
+    return "".join(hypothesis_outputs(speech2text, hyps[0])[0] if hyps else "" for hyps in nbest_lists)
 
 
 def main(argv=None):
@@ -108,10 +137,11 @@ def main(argv=None):
         parser.error("--max_seconds must be more than 3")
     with contextlib.redirect_stdout(sys.stderr):  # ESPnet prints notices while loading
         speech2text = load_model(args.model, args.config, args.device)
+        decoder = batch_decoder(speech2text)
     failed = 0
     for path in args.audio:
         try:
-            text = transcribe(speech2text, path, args.max_seconds)
+            text = transcribe(speech2text, path, args.max_seconds, decoder)
         except (AudioError, RuntimeError, ValueError) as error:
             failed += 1
             print(f"{path}: ERROR {error}", file=sys.stderr)

@@ -200,3 +200,30 @@ def test_decoding_through_slurm_gives_the_local_hypotheses(finished_recipe, slur
                            allow_empty_value=True)
         assert slurm == local and len(slurm) == 6
         assert (exp / f"decode_decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/log/inference.2.log").is_file()
+
+
+def test_batched_decoding_gives_espnets_hypotheses(finished_recipe, tmp_path):
+    """Stage 7 decodes with local.batch_inference by default; espnet2.bin.asr_inference
+    (--inference_impl espnet) must find the same hypotheses with the same scores."""
+    folder, env, _ = finished_recipe
+    config = tmp_path / "decode_espnet.yaml"
+    shutil.copy(ROOT / "tests/conf/decode_tiny.yaml", config)
+    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
+                "--stage", "7", "--stop_stage", "7", "--inference_config", str(config),
+                "--inference_impl", "espnet"], cwd=folder, **env)
+    assert "local.espnet_bin asr_inference --batch_size 1" in proc.stderr
+    exp = folder / "exp/asr_train_asr_tiny_sp"
+    batched_dir = exp / "decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
+    espnet_dir = exp / "decode_decode_espnet_lm_train_lm_tiny_valid.acc.ave_2best"
+    for dset in ("dev", "test"):
+        assert "batched decoding: 3 utterances" in (batched_dir / dset / "log/inference.1.log").read_text()
+        assert "BatchBeamSearch implementation is selected" in (
+            espnet_dir / dset / "log/inference.1.log").read_text()
+        batched = read_table(batched_dir / dset / "token_int", allow_empty_value=True)
+        espnet = read_table(espnet_dir / dset / "token_int", allow_empty_value=True)
+        assert batched == espnet and len(batched) == 6
+        batched_scores = {k: float(v) for k, v in read_table(batched_dir / dset / "score").items()}
+        espnet_scores = {k: float(v.removeprefix("tensor(").removesuffix(")"))
+                         for k, v in read_table(espnet_dir / dset / "score").items()}
+        assert batched_scores == pytest.approx(espnet_scores, abs=1e-3)
+
