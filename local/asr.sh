@@ -23,7 +23,9 @@
 # Options (defaults in brackets):
 #   --stage, --stop_stage [1, 10]   (stages 11 and 12 run when asked)   --force [false]    redo finished steps
 #   --nj [4]  --inference_nj [4]    parallel jobs (cmd.sh decides where they run)
-#   --ngpu [0]                      GPUs for training; --gpu_inference [false]
+#   --ngpu [0]                      GPUs for training (per node); --gpu_inference [false]
+#   --num_nodes [1]                 training across nodes through Slurm (cmd_backend=slurm)
+#   --cpu_procs [1]                 CPU training processes (gloo) when --ngpu 0, through Slurm
 #   --inference_impl [batched|espnet]  decoder program: local.batch_inference searches
 #                                   --inference_batch_size [16] utterances at once (same
 #                                   hypotheses as espnet2.bin.asr_inference, faster)
@@ -51,6 +53,8 @@ force=false
 nj=4
 inference_nj=4
 ngpu=0
+num_nodes=1
+cpu_procs=1
 gpu_inference=false
 inference_impl=batched
 inference_batch_size=16
@@ -181,9 +185,31 @@ ssl_model_folder() {
   python -m frontend.models "$location" "$expdir/ssl_models" || die "SSL model of $1 not usable"
 }
 
-# Several GPUs: one DDP process per GPU (ESPnet spawns them), not DataParallel.
+# Training processes. --ngpu N on one node: ESPnet spawns one DDP process per GPU
+# (not DataParallel). --num_nodes M (or --cpu_procs P without GPUs): one Slurm task
+# per GPU (or CPU process) on each of M nodes, started by srun inside the job; rank,
+# world size and local GPU come from Slurm's environment (local.slurm_rank), the
+# rendezvous is a file in the experiment folder, on the filesystem the nodes share.
+procs_per_node=$(( ngpu > 0 ? ngpu : cpu_procs ))
+train_job_opts=(--gpu "$ngpu")
+train_launcher=()
 distributed_opts=
-if [ "$ngpu" -gt 1 ]; then distributed_opts="--multiprocessing_distributed true"; fi
+if [ "$num_nodes" -gt 1 ] || { [ "$ngpu" -eq 0 ] && [ "$cpu_procs" -gt 1 ]; }; then
+  [ "${cmd_backend:-local}" = slurm ] || \
+    die "--num_nodes/--cpu_procs start their processes with srun: cmd_backend=slurm (cmd.sh)"
+  train_job_opts+=(--num_nodes "$num_nodes" --tasks_per_node "$procs_per_node")
+  train_launcher=(srun --export=ALL python -m local.slurm_rank)
+  distributed_opts="--ngpu $(( ngpu > 0 ? 1 : 0 )) --multiprocessing_distributed false"
+  [ "$ngpu" -gt 0 ] || distributed_opts+=" --dist_backend gloo"
+elif [ "$ngpu" -gt 1 ]; then
+  distributed_opts="--multiprocessing_distributed true"
+fi
+# The rendezvous option for a training in folder $1 (a fresh file for every start).
+dist_init_opts() {
+  if [ ${#train_launcher[@]} -gt 0 ]; then
+    echo "--dist_init_method file://$(readlink -f "$1")/log/dist_init.$(date +%s%N)"
+  fi
+}
 
 log "$0 ${driver_args[*]}"
 
@@ -292,8 +318,9 @@ if stage_on 5 && [ "$use_lm" = true ]; then
       mark_done "$lm_stats/.done"
     fi
     # shellcheck disable=SC2086
-    run ${cuda_cmd} --gpu "$ngpu" "$lm_exp/log/train.log" \
-      python -m espnet2.bin.lm_train --ngpu "$ngpu" $distributed_opts --use_preprocessor true \
+    run ${cuda_cmd} "${train_job_opts[@]}" "$lm_exp/log/train.log" "${train_launcher[@]}" \
+      python -m espnet2.bin.lm_train --ngpu "$ngpu" $distributed_opts $(dist_init_opts "$lm_exp") \
+        --use_preprocessor true \
         --token_type char --token_list "$token_list" --non_linguistic_symbols none \
         --cleaner none --g2p none $lm_data $lm_valid \
         --train_shape_file "$lm_stats/train/text_shape.char" \
@@ -331,8 +358,9 @@ if stage_on 6; then
       normalize_opts="--normalize_conf stats_file=$asr_stats/train/feats_stats.npz"
     fi
     # shellcheck disable=SC2086
-    run ${cuda_cmd} --gpu "$ngpu" "$asr_exp/log/train.log" \
-      python -m local.espnet_bin asr_train --ngpu "$ngpu" $distributed_opts --use_preprocessor true \
+    run ${cuda_cmd} "${train_job_opts[@]}" "$asr_exp/log/train.log" "${train_launcher[@]}" \
+      python -m local.espnet_bin asr_train --ngpu "$ngpu" $distributed_opts $(dist_init_opts "$asr_exp") \
+        --use_preprocessor true \
         --token_type char --token_list "$token_list" --non_linguistic_symbols none \
         --cleaner none --g2p none $train_data $valid_data \
         --train_shape_file "$asr_stats/train/speech_shape" \

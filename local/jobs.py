@@ -18,7 +18,8 @@ waits with sbatch --wait). Each task runs in the current directory with the
 current environment (--chdir, --export=ALL; OMP_NUM_THREADS=--num-threads) and
 writes its log at LOG in the same format; Slurm's own messages about the task (a
 time limit, a cancellation) end up in that log too. --gpu, --mem, --num-threads,
---time and --partition become sbatch options by the rules of --config (default:
+--time, --partition, and for jobs of several tasks --num-nodes and
+--tasks-per-node (the command then starts its tasks with srun), become sbatch options by the rules of --config (default:
 conf/slurm.conf of the current directory if it has one, else the project's
 conf/slurm.conf, which documents the format); --max-jobs-run limits the tasks
 running at once (--array=1-N%M). All tasks run even if one fails; the first
@@ -235,6 +236,10 @@ def main(argv=None):
     parser.add_argument("--mem", default=None, help="memory per job, e.g. 4G (slurm)")
     parser.add_argument("--time", default=None, help="time limit per job, e.g. 4:00:00 (slurm)")
     parser.add_argument("--partition", default=None, help="partition (slurm)")
+    parser.add_argument("--num-nodes", "--num_nodes", type=int, default=1,
+                        help="nodes per job (slurm): the command starts its tasks with srun")
+    parser.add_argument("--tasks-per-node", "--tasks_per_node", type=int, default=1,
+                        help="Slurm tasks per node for the command's srun (slurm)")
     parser.add_argument("--slurm-task", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("rest", nargs=argparse.REMAINDER,
                         help="[JOB=1:N] LOG COMMAND [ARG ...]")
@@ -258,6 +263,10 @@ def main(argv=None):
                                  else ROOT / "conf/slurm.conf")
         options = {"partition": args.partition, "gpu": args.gpu, "mem": args.mem,
                    "num_threads": args.num_threads, "time": args.time}
+        tasks = args.num_nodes * args.tasks_per_node
+        if tasks > 1:  # a job of several tasks (distributed training); 1 needs no rule
+            options.update(num_nodes=args.num_nodes, tasks_per_node=args.tasks_per_node,
+                           ntasks=tasks)
         try:
             sbatch, script = slurm_submission(read_slurm_config(config), options, array_var,
                                               numbers, log, command, args.max_jobs_run)
@@ -265,6 +274,8 @@ def main(argv=None):
             parser.error(str(error))
         env["OMP_NUM_THREADS"] = str(args.num_threads)
         failed = run_slurm(jobs, sbatch, script, env)
+    elif args.num_nodes * args.tasks_per_node > 1:
+        parser.error("--num-nodes/--tasks-per-node: jobs of several tasks need --backend slurm")
     else:
         cores = os.cpu_count() or 1
         max_parallel = args.max_jobs_run or max(1, cores // args.num_threads)

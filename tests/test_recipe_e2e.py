@@ -227,3 +227,30 @@ def test_batched_decoding_gives_espnets_hypotheses(finished_recipe, tmp_path):
                          for k, v in read_table(espnet_dir / dset / "score").items()}
         assert batched_scores == pytest.approx(espnet_scores, abs=1e-3)
 
+
+def test_training_in_two_gloo_processes_through_slurm(finished_recipe, slurm_cluster):
+    """--cpu_procs 2: one epoch of the tiny config in two DDP processes (gloo), started
+    by srun as two tasks of one Slurm job, ranks from Slurm's environment: the same
+    path as --num_nodes on a GPU cluster."""
+    folder, env, _ = finished_recipe
+    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
+                "--stage", "6", "--stop_stage", "6", "--asr_tag", "tiny_gloo", "--cpu_procs", "2",
+                "--asr_args", "--max_epoch 1"],
+               cwd=folder, cmd_backend="slurm", **slurm_cluster.env, **env)
+    assert "--num_nodes 1 --tasks_per_node 2" in proc.stderr
+    assert "srun --export=ALL python -m local.slurm_rank python -m local.espnet_bin asr_train" in proc.stderr
+    exp = folder / "exp/asr_tiny_gloo"
+    log = (exp / "log/train.log").read_text()
+    # ESPnet's log prefix [host:rank/world_size] (only rank 0 logs below ERROR); rank 0
+    # gets past the rendezvous of a world of 2 only if rank 1 joined, and srun exits 0
+    # only if both tasks did
+    assert ":0/2]" in log, log[-3000:]
+    assert (exp / "1epoch.pth").is_file() and (exp / "valid.acc.best.pth").exists()
+
+
+def test_several_nodes_need_slurm(finished_recipe):
+    folder, env, _ = finished_recipe
+    proc = run(["./asr.sh", *DRIVER_ARGS, "--stage", "6", "--stop_stage", "6",
+                "--asr_tag", "tiny_nodes", "--ngpu", "1", "--num_nodes", "2"],
+               cwd=folder, check=False, **env)
+    assert proc.returncode != 0 and "cmd_backend=slurm" in proc.stderr
