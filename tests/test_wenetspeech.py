@@ -143,22 +143,38 @@ def test_dump_resumes_after_an_interruption(prepared, tmp_path):
     assert json.loads((job / "progress.jsonl").read_text().splitlines()[-1])["recording"]
 
 
+def prepared_files(corpus, out, parse_jobs):
+    proc = run(["python", str(SCRIPT), str(corpus), str(out), "--set", "M", "--nj", "2",
+                "--parse-jobs", parse_jobs, "--split-min-mb", "0"])
+    return {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}, proc.stdout
+
+
 def test_parsing_the_json_in_parts_gives_the_same_data(corpus, tmp_path):
-    outputs = {}
-    for jobs in ("1", "2", "3"):
-        out = tmp_path / f"jobs{jobs}"
-        proc = run(["python", str(SCRIPT), str(corpus), str(out), "--set", "M", "--nj", "2",
-                    "--parse-jobs", jobs, "--split-min-mb", "0"])
-        outputs[jobs] = ({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()},
-                         proc.stdout)
+    outputs = {jobs: prepared_files(corpus, tmp_path / f"jobs{jobs}", jobs) for jobs in "123"}
     files = {jobs: files for jobs, (files, _) in outputs.items()}
     assert files["2"] == files["1"] and files["3"] == files["1"]
     assert "WenetSpeech.json: read in 1 part\n" in outputs["1"][1]
     assert "WenetSpeech.json: read in 2 parts" in outputs["2"][1]
-    json_path = corpus / "WenetSpeech.json"
-    parts = prepare_wenetspeech.audio_parts(json_path, 3, min_bytes=0)
-    assert parts and len(parts) == 3
-    data = json_path.read_bytes()
-    entries = [json.loads(b"[" + data[a:b] + b"]") for a, b in parts]
-    assert [e["aid"] for part in entries for e in part] == \
-        [a["aid"] for a in json.loads(data)["audios"]]
+
+
+@pytest.mark.parametrize("layout", ["aid not first", "entry key in segments"])
+def test_other_json_layouts_give_the_same_data(corpus, tmp_path, layout):
+    """The event parser takes over from the block reader, with the same result."""
+    expected, _ = prepared_files(corpus, tmp_path / "distributed", "2")
+    document = json.loads((corpus / "WenetSpeech.json").read_text(encoding="utf-8"))
+    for audio in document["audios"]:
+        if layout == "aid not first":
+            audio["aid"] = audio.pop("aid")
+        else:
+            audio["segments"] = [{"aid": audio["aid"], **s} for s in audio["segments"]]
+    other = tmp_path / "corpus"
+    other.mkdir()
+    (other / "audio").symlink_to(corpus / "audio")
+    (other / "WenetSpeech.json").write_text(json.dumps(document, ensure_ascii=False),
+                                            encoding="utf-8")
+    files, log = prepared_files(other, tmp_path / "other", "2")
+    assert "read by the event parser" in log
+    for name in files:
+        if name.name == "wav.scp":  # recordings under the other corpus folder
+            files[name] = files[name].replace(str(other).encode(), str(corpus).encode())
+    assert files == expected

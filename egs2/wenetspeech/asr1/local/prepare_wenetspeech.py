@@ -12,18 +12,19 @@ segment goes to every wanted set whose tag it carries. Each set gets wav.scp
 (recordings), segments, text (normalized: local.text_norm.normalize_mandarin),
 utt2spk and spk2utt (every utterance is its own speaker, as in ESPnet's recipe).
 
-The JSON is read as a stream (ijson): memory does not grow with the number of
-segments; the tables are sorted on disk (sort(1)). Bad input is counted by reason,
-listed in data/local/wenetspeech/dropped.txt and reported at the end, and never
-stops the whole corpus: missing or unreadable audio, a segment past the end of
+The JSON is read as a stream: memory does not grow with the number of segments.
+When it is laid out as the distributed WenetSpeech.json is, blocks of whole
+audio entries are parsed by orjson, in parallel byte ranges for a large file
+(local.json_entries); otherwise, or when a block does not parse, by the event
+parser ijson, which names what is wrong. The tables are sorted on disk (sort(1)).
+Bad input is counted by reason, listed in data/local/wenetspeech/dropped.txt and
+reported at the end, and never stops the whole corpus: missing or unreadable audio, a segment past the end of
 its audio or with bad times, empty text, an unknown subset tag, a duplicate sid.
 """
 import argparse
 import collections
-import io
 import math
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,7 @@ from pathlib import Path
 
 import ijson
 
-
+from local import json_entries
 from local.atomic import replace_dir, write_text
 from local.datadir import DataError
 from local.text_norm import normalize_mandarin
@@ -57,82 +58,25 @@ class Report:
         self.items.append(f"{reason}\t{item}")
 
 
-def stream_audios(json_path, byte_range=None):
-    """The audio entries of the JSON, or of the entries in byte_range (a part)."""
+def stream_audios(json_path):
+    """The audio entries of the JSON, by the event parser (any layout)."""
     with open(json_path, "rb") as f:
-        source, prefix = f, "audios.item"
-        if byte_range is not None:
-            source, prefix = ArrayPart(f, *byte_range), "item"
         try:
-            yield from ijson.items(source, prefix, use_float=True)
+            yield from ijson.items(f, "audios.item", use_float=True)
         except ijson.JSONError as e:
             raise DataError(f"{json_path}: invalid JSON near byte {f.tell()}: {e}") from None
 
 
-class ArrayPart(io.RawIOBase):
-    """Bytes start..stop of a file (whole audio entries separated by commas) read
-    as one JSON array: '[' + those bytes + ']'."""
-
-    def __init__(self, f, start, stop):
-        f.seek(start)
-        self.f, self.left, self.pieces = f, stop - start, [b"["]
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        if len(buffer) == 0:  # ijson's read(0) probe: bytes or str?
-            return 0
-        if self.pieces:
-            data = self.pieces.pop()
-        elif self.left > 0:
-            data = self.f.read(min(len(buffer), self.left))
-            self.left -= len(data)
-            if self.left == 0 or not data:
-                self.left, self.pieces = 0, [b"]"]
-        else:
-            return 0
-        buffer[:len(data)] = data
-        return len(data)
-
-
-AUDIO_START = re.compile(rb'\{\s*"aid"\s*:')
-
-
-def audio_parts(json_path, parts, min_bytes=64 << 20):
-    """Byte ranges that split the audios array into `parts` runs of whole entries,
-    cut where an entry starts ({"aid": ...}); None when the file is not laid out as
-    WenetSpeech.json is (then it is read in one piece)."""
-    size = json_path.stat().st_size
-    with open(json_path, "rb") as f:
-        head = f.read(1 << 16)
-        array = re.search(rb'^\s*\{[^\[]*?"audios"\s*:\s*\[\s*', head)
-        if array is None or parts < 2 or size < min_bytes:
-            return None
-        starts = [array.end()]
-        for k in range(1, parts):
-            f.seek(size * k // parts)
-            hit = AUDIO_START.search(f.read(1 << 22))
-            if hit is None:
-                return None
-            starts.append(size * k // parts + hit.start())
-        tail_start = size - 4096
-        f.seek(tail_start)
-        tail = f.read().rstrip()  # ... }  ]  }  at the end of the document
-        if not tail.endswith(b"}") or not tail[:-1].rstrip().endswith(b"]"):
-            return None  # something after the audios array: read in one piece
-        end = tail_start + len(tail[:-1].rstrip()[:-1].rstrip())
-        stops = []
-        for start in starts[1:]:  # back over the comma before the next entry
-            f.seek(start - 64)
-            before = f.read(64).rstrip()
-            if not before.endswith(b","):
-                return None
-            stops.append(start - 64 + len(before) - 1)
-        stops.append(end)
-    if any(a >= b for a, b in zip(starts, stops)):
+def audio_spans(json_path, parts):
+    """Byte spans of whole audio entries for json_entries.read_span, `parts` of
+    them at most; None when the file is not laid out as WenetSpeech.json is."""
+    span = json_entries.array_span(json_path, "audios", "aid")
+    if span is None:
         return None
-    return list(zip(starts, stops))
+    try:
+        return json_entries.split_span(json_path, span, parts, "aid")
+    except json_entries.BrokenLayout:
+        return None
 
 
 def chunks(iterable, size):
@@ -148,36 +92,50 @@ def chunks(iterable, size):
 
 def collect_in_parts(json_path, wanted_tags, work, report, check_audio, nj, parts,
                      min_bytes=64 << 20):
-    """collect() over `parts` byte ranges of the JSON in parallel processes, merged in
-    order: the same outputs as one pass. Falls back to one pass when the file cannot
-    be split, is invalid somewhere, or has an aid in two parts (one pass then reports
-    exactly what is wrong)."""
-    ranges = audio_parts(json_path, parts, min_bytes)
-    if ranges is not None:
-        dirs = [work / f"part{k}" for k in range(len(ranges))]
-        jobs = [(json_path, wanted_tags, d, check_audio, max(1, nj // len(ranges)), r)
-                for d, r in zip(dirs, ranges)]
+    """collect() over byte spans of the JSON (`parts` processes in parallel when the
+    file has min_bytes or more), merged in order: the same outputs as one pass of
+    the event parser. Falls back to that pass when the layout is not recognized,
+    a span does not parse, or an aid is in two spans (the event parser then
+    reports exactly what is wrong). Returns the number of spans read, 0 for the
+    event parser."""
+    if json_path.stat().st_size < min_bytes:
+        parts = 1
+    spans = audio_spans(json_path, parts)
+    if spans is not None:
+        dirs = [work / f"part{k}" for k in range(len(spans))]
+        jobs = [(json_path, wanted_tags, d, check_audio, max(1, nj // len(spans)), span)
+                for d, span in zip(dirs, spans)]
         try:
-            with ProcessPoolExecutor(len(ranges)) as pool:
-                results = list(pool.map(collect_part, jobs))
-        except DataError:
+            if len(jobs) == 1:
+                results = [collect_part(jobs[0])]
+            else:
+                with ProcessPoolExecutor(len(jobs)) as pool:
+                    results = list(pool.map(collect_part, jobs))
+        except json_entries.BrokenLayout:
             results = None
         aids = [aid for _, part_aids in results or [] for aid in part_aids]
         if results is not None and len(aids) == len(set(aids)):
             for part_report, _ in results:
                 report.counts.update(part_report.counts)
                 report.items += part_report.items
-            for name in {SET_OF_TAG[tag] for tag in wanted_tags}:
-                for suffix in (".tsv", ".wav.scp"):
-                    with open(work / f"{name}{suffix}", "wb") as out:
-                        for d in dirs:
-                            with open(d / f"{name}{suffix}", "rb") as f:
-                                shutil.copyfileobj(f, out)
-            return len(ranges)
+            concatenate_parts(dirs, work, [SET_OF_TAG[tag] for tag in wanted_tags])
+            return len(spans)
         for d in dirs:
             shutil.rmtree(d, ignore_errors=True)
     collect(json_path, wanted_tags, work, report, check_audio, nj)
-    return 1
+    return 0
+
+
+def concatenate_parts(dirs, work, names):
+    """work/<set>.tsv and work/<set>.wav.scp from those of the parts, in order."""
+    for name in names:
+        for suffix in (".tsv", ".wav.scp"):
+            with open(work / f"{name}{suffix}", "wb") as out:
+                for d in dirs:
+                    with open(d / f"{name}{suffix}", "rb") as f:
+                        shutil.copyfileobj(f, out)
+    for d in dirs:
+        shutil.rmtree(d)
 
 
 def collect_part(job):
@@ -220,11 +178,15 @@ def wanted_recordings(json_path, wanted_tags, report, byte_range, seen_aids):
     """(aid, path, JSON duration, {tag: [(sid, begin, end, line)]}) of every recording
     with segments in a wanted set, one at a time."""
     corpus = json_path.parent
-    for index, audio in enumerate(stream_audios(json_path, byte_range)):
+    audios = (stream_audios(json_path) if byte_range is None
+              else json_entries.read_span(json_path, byte_range, "aid"))
+    for index, audio in enumerate(audios):
         try:
             aid, rel_path, segments = audio["aid"], audio["path"], audio["segments"]
         except (KeyError, TypeError):
-            report.drop("malformed audio entry", f"audios[{index}]")
+            where = f"audios[{index}]" if byte_range is None else \
+                f"entry {index} after byte {byte_range[0]}"
+            report.drop("malformed audio entry", where)
             continue
         if aid in seen_aids:
             report.drop("duplicate aid", aid, len(segments))
@@ -281,11 +243,13 @@ def collect_segment(segment, aid, wanted_tags, lines, report):
     try:
         sid, begin, end = segment["sid"], float(segment["begin_time"]), float(segment["end_time"])
         text, tags = segment["text"], segment["subsets"]
+        if type(tags) is not list or not all(type(t) is str for t in tags):
+            raise TypeError("subsets is not a list of tags")
     except (KeyError, TypeError, ValueError):
         report.drop("malformed segment", f"{aid} {str(segment)[:80]}")
         return
-    unknown = [t for t in tags if t not in SET_OF_TAG]
-    if unknown:
+    if not KNOWN_TAGS.issuperset(tags):
+        unknown = [t for t in tags if t not in KNOWN_TAGS]
         report.drop("unknown subset tag", f"{sid} {' '.join(unknown)}")
     targets = [t for t in tags if t in wanted_tags]
     if not targets:
@@ -363,7 +327,8 @@ def prepare(corpus, out_dir, train_subset="S", check_audio=True, nj=4, log=print
     try:
         parts = collect_in_parts(json_path, wanted, work, report, check_audio, nj, parse_jobs,
                                  split_min_mb << 20)
-        log(f"{json_path.name}: read in {parts} part{'s' if parts > 1 else ''}")
+        log(f"{json_path.name}: " + (f"read in {parts} part{'s' if parts > 1 else ''}" if parts
+                                     else "read by the event parser (not laid out as distributed)"))
         names = [SET_OF_TAG[tag] for tag in wanted]
         args = (names, [work] * len(names), [out_dir] * len(names))
         if parse_jobs > 1:  # the sets in parallel
