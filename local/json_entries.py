@@ -36,7 +36,7 @@ def _entry_start(first_key):
 def array_span(path, member, first_key, head_bytes=1 << 16):
     """(start, stop) of the bytes between `member`'s brackets, from its first entry
     to the end of its last; None when the layout is not the one described above."""
-    head_pattern = re.compile(rb'\s*\{\s*(?:"(?:[^"\\]|\\.)*"\s*:\s*' + _SCALAR + rb'\s*,\s*)*"'
+    head_pattern = re.compile(rb'(?:\xef\xbb\xbf)?\s*\{\s*(?:"(?:[^"\\]|\\.)*"\s*:\s*' + _SCALAR + rb'\s*,\s*)*"'
                               + re.escape(member.encode()) + rb'"\s*:\s*\[\s*')
     with open(path, "rb") as f:
         head = f.read(head_bytes)
@@ -94,17 +94,17 @@ def read_span(path, span, first_key, block=BLOCK_BYTES):
     start, stop = span
     with open(path, "rb") as f:
         f.seek(start)
-        left, pending, offset = stop - start, b"", start
-        while left > 0 or pending:
+        left, buffer, offset = stop - start, bytearray(), start
+        while left > 0 or buffer:
             data = f.read(min(block, left)) if left > 0 else b""
             left = left - len(data) if data else 0
-            buffer = pending + data
-            cut = _last_entry_start(buffer, key, entry) if left > 0 else len(buffer)
+            searched = max(0, len(buffer) - len(key) - 64)  # no cut before: look at new bytes
+            buffer += data
+            cut = _last_entry_start(buffer, key, entry, searched) if left > 0 else len(buffer)
             if cut is None:  # one entry longer than the block so far: read on
-                pending = buffer
                 continue
-            piece, pending = buffer[:cut].rstrip(_SPACE), buffer[cut:]
-            if pending:
+            piece, buffer = bytes(buffer[:cut]).rstrip(_SPACE), buffer[cut:]
+            if buffer:  # more entries follow
                 if not piece.endswith(b","):
                     raise BrokenLayout(f"{path}: no comma before the entry at byte {offset + cut}")
                 piece = piece[:-1]
@@ -128,11 +128,12 @@ def _parse_without_gc(data):
             gc.enable()
 
 
-def _last_entry_start(buffer, key, entry):
-    """Offset of the last entry beginning in buffer after its first byte, or None."""
+def _last_entry_start(buffer, key, entry, searched=0):
+    """Offset of the last entry beginning in buffer after its first byte (and whose
+    key lies after `searched`), or None."""
     position = len(buffer)
     while True:
-        position = buffer.rfind(key, 0, position)
+        position = buffer.rfind(key, searched, position)
         if position <= 0:
             return None
         brace = position - 1

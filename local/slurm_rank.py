@@ -23,6 +23,9 @@ def main(argv=None):
         sys.exit(f"slurm_rank: {', '.join(missing)} not set: run this under srun")
     for slurm, torch_name in SLURM_TO_TORCH.items():
         os.environ[torch_name] = os.environ[slurm]
+    node = os.environ.get("SLURMD_NODENAME", "?")
+    print(f"slurm_rank: rank {os.environ['RANK']} of {os.environ['WORLD_SIZE']} on node {node} "
+          f"(local rank {os.environ['LOCAL_RANK']})", file=sys.stderr, flush=True)
     os.execvp(argv[0], argv)
 
 

@@ -1,4 +1,4 @@
-"""A real single-node Slurm cluster on this machine for the tests (loopback only).
+"""A real two-node Slurm cluster on this machine for the tests (loopback only).
 
 Use it from a test module with
 
@@ -9,9 +9,12 @@ Use it from a test module with
         ... f"{slurm_cluster.cmd} JOB=1:3 LOG COMMAND" # what cmd.sh's *_cmd would be
 
 The session fixture writes a slurm.conf and a munge key under a temporary folder,
-starts munged, slurmctld and slurmd there (in the foreground, as children of
-pytest, on free ports; nothing under /etc or /run is used), waits until the node
-is idle and stops them at the end. Needs Debian's slurmctld, slurmd,
+starts munged, slurmctld and two slurmd there (in the foreground, as children of
+pytest, on free ports; nothing under /etc or /run is used), waits until the nodes
+are idle and stops them at the end. The two nodes, node1 and node2, are two slurmd
+daemons of this machine (slurmd -N), each offering all of its CPUs and memory: to
+Slurm they are two nodes, so jobs over several nodes (sbatch --nodes=2, srun
+tasks on each) run as on a cluster. Needs Debian's slurmctld, slurmd,
 slurm-client and munge: without them the tests are skipped, except in CI
 (CI set), where they fail. If the cluster does not come up the fixture fails
 with the daemons' logs.
@@ -55,33 +58,37 @@ def _free_ports(n):
     return ports
 
 
-def _node_line(slurmd):
-    """This machine's node line as slurmd detects it (CPUs, sockets, cores, memory)."""
+NODES = ("node1", "node2")
+
+
+def _node_lines(slurmd, ports):
+    """One line per node of NODES: this machine's resources as slurmd detects them
+    (CPUs, sockets, cores, memory), each node's slurmd on its own port."""
     out = subprocess.run([slurmd, "-C"], capture_output=True, text=True, check=True).stdout
-    words = out.splitlines()[0].split()
-    return " ".join(["NodeName=localhost", "NodeAddr=127.0.0.1",
-                     *(w for w in words if not w.startswith("NodeName="))])
+    resources = [w for w in out.splitlines()[0].split() if not w.startswith("NodeName=")]
+    return "\n".join(" ".join([f"NodeName={name}", "NodeAddr=127.0.0.1", "NodeHostname=localhost",
+                               f"Port={port}", *resources, "State=UNKNOWN"])
+                     for name, port in zip(NODES, ports))
 
 
-def _write_conf(root, user, node_line):
-    ctld_port, slurmd_port = _free_ports(2)
+def _write_conf(root, user, slurmd):
+    ctld_port, *slurmd_ports = _free_ports(1 + len(NODES))
     conf = root / "slurm.conf"
     conf.write_text(f"""\
 ClusterName=pytest
 SlurmctldHost=localhost
 SlurmctldPort={ctld_port}
-SlurmdPort={slurmd_port}
 SlurmUser={user}
 SlurmdUser={user}
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={root}/munge/socket
 StateSaveLocation={root}/state
-SlurmdSpoolDir={root}/spool
+SlurmdSpoolDir={root}/spool/%n
 SlurmctldPidFile={root}/slurmctld.pid
-SlurmdPidFile={root}/slurmd.pid
+SlurmdPidFile={root}/slurmd.%n.pid
 SlurmctldLogFile={root}/log/slurmctld.log
-SlurmdLogFile={root}/log/slurmd.log
+SlurmdLogFile={root}/log/slurmd.%n.log
 # no cgroups, no accounting, no MPI: works in a container without systemd
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -99,8 +106,8 @@ ReturnToService=2
 # sbatch --wait polls every 2 s only if finished jobs are kept < 6 s (else 2, 8, 32 s...)
 MinJobAge=4
 KillWait=5
-{node_line} State=UNKNOWN
-PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+{_node_lines(slurmd, slurmd_ports)}
+PartitionName=debug Nodes={",".join(NODES)} Default=YES MaxTime=INFINITE State=UP
 """)
     return conf
 
@@ -122,12 +129,12 @@ def start_cluster(root):
         if not os.environ.get("CI"):
             pytest.skip(message)  # a developer machine without Slurm; CI must have it
         pytest.fail(message)
-    for sub in ("munge", "state", "spool", "log"):
+    for sub in ("munge", "state", "log", *(f"spool/{n}" for n in NODES)):
         (root / sub).mkdir(parents=True, exist_ok=True)
     key = root / "munge" / "munge.key"
     key.write_bytes(os.urandom(1024))
     key.chmod(0o400)
-    conf = _write_conf(root, getpass.getuser(), _node_line(_exe("slurmd")))
+    conf = _write_conf(root, getpass.getuser(), _exe("slurmd"))
     env = {**os.environ, "SLURM_CONF": str(conf)}
     procs = []
 
@@ -143,10 +150,11 @@ def start_cluster(root):
                "munged")
         _wait(lambda: (root / "munge" / "socket").exists(), procs, root, "munged's socket")
         daemon([_exe("slurmctld"), "-D", "-i"], "slurmctld")   # -i: ignore old state
-        daemon([_exe("slurmd"), "-D", "-N", "localhost"], "slurmd")
+        for name in NODES:
+            daemon([_exe("slurmd"), "-D", "-N", name], f"slurmd.{name}")
         sinfo = [_exe("sinfo"), "-h", "-N", "-o", "%T"]
         _wait(lambda: subprocess.run(sinfo, env=env, capture_output=True, text=True)
-              .stdout.strip() == "idle", procs, root, "the node to be idle in sinfo")
+              .stdout.split() == ["idle"] * len(NODES), procs, root, "the nodes to be idle in sinfo")
     except BaseException:
         stop_cluster(procs, env, cancel_jobs=False)
         raise
@@ -188,7 +196,7 @@ def stop_cluster(procs, env, cancel_jobs=True):
 
 @pytest.fixture(scope="session")
 def slurm_cluster(tmp_path_factory):
-    """A started single-node Slurm cluster (see the module's docstring)."""
+    """A started two-node Slurm cluster (see the module's docstring)."""
     cluster, procs, env = start_cluster(tmp_path_factory.mktemp("slurm"))
     yield cluster
     stop_cluster(procs, env)

@@ -248,6 +248,22 @@ def test_training_in_two_gloo_processes_through_slurm(finished_recipe, slurm_clu
     assert (exp / "1epoch.pth").is_file() and (exp / "valid.acc.best.pth").exists()
 
 
+def test_training_on_two_nodes_through_slurm(finished_recipe, slurm_cluster):
+    """--num_nodes 2 (one gloo process per node): one Slurm job over both nodes of the
+    test cluster, one srun task on each, the rendezvous through the shared exp/."""
+    folder, env, _ = finished_recipe
+    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
+                "--stage", "6", "--stop_stage", "6", "--asr_tag", "tiny_two_nodes",
+                "--num_nodes", "2", "--asr_args", "--max_epoch 1"],
+               cwd=folder, cmd_backend="slurm", **slurm_cluster.env, **env)
+    assert "--num_nodes 2 --tasks_per_node 1" in proc.stderr
+    exp = folder / "exp/asr_tiny_two_nodes"
+    log = (exp / "log/train.log").read_text()
+    assert "rank 0 of 2 on node node1" in log and "rank 1 of 2 on node node2" in log, log[-3000:]
+    assert ":0/2]" in log, log[-3000:]
+    assert (exp / "1epoch.pth").is_file() and (exp / "valid.acc.best.pth").exists()
+
+
 def test_several_nodes_need_slurm(finished_recipe):
     folder, env, _ = finished_recipe
     proc = run(["./asr.sh", *DRIVER_ARGS, "--stage", "6", "--stop_stage", "6",

@@ -1,4 +1,4 @@
-"""The slurm backend of local.jobs: array jobs on a real single-node Slurm cluster,
+"""The slurm backend of local.jobs: array jobs on a real two-node Slurm cluster (one machine),
 and the mapping of our options to sbatch options by conf/slurm.conf."""
 import shlex
 import subprocess

@@ -1,5 +1,6 @@
 """WenetSpeech preparation on a small corpus in its distributed format, bad cases
 included; reading utterances from the opus recordings without a dump."""
+import collections
 import importlib.util
 import json
 
@@ -24,6 +25,8 @@ def test_text_normalization_mixed_chinese_and_english():
     assert normalize_mandarin("怎么样\u00a0这些日子") == "怎么样这些日子"
     assert normalize_mandarin("it's 5 点 OK") == "IT'S 5点OK"
     assert normalize_mandarin(" \u3000 ") == ""
+    assert normalize_mandarin("\U00030edd \U00030edd 面") == "\U00030edd\U00030edd面"  # CJK ext. G
+    assert normalize_mandarin("你\u200b好\ufeff吗\x00") == "你好吗"                   # invisible
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +181,78 @@ def test_other_json_layouts_give_the_same_data(corpus, tmp_path, layout):
         if name.name == "wav.scp":  # recordings under the other corpus folder
             files[name] = files[name].replace(str(other).encode(), str(corpus).encode())
     assert files == expected
+
+
+def segment(sid, begin=0.0, end=1.0, text="你好", subsets=("S",)):
+    return {"sid": sid, "begin_time": begin, "end_time": end, "text": text, "confidence": 1.0,
+            "subsets": list(subsets) if isinstance(subsets, tuple) else subsets}
+
+
+def audio(aid, segments, **fields):
+    return {"aid": aid, "path": f"audio/{aid}.opus", "duration": 100.0, "segments": segments,
+            **fields}
+
+
+BAD_FIELDS = [
+    audio("GOOD", [segment(f"GOOD_{i}", subsets=(tag,)) for i, tag in
+                   enumerate(["S", "DEV", "TEST_NET", "TEST_MEETING"])]
+          + [segment("GOOD_NEG_ZERO", begin=-0.0), segment("GOOD_TWICE", subsets=("S", "S"))]),
+    audio("TIMES", [segment("T_EQUAL", 1, 1), segment("T_NEG", -1, 2), segment("T_STR", "1", "2"),
+                    segment("T_ROUNDED_EQUAL", 1.0001, 1.0004), segment("T_BOOL", True, 2),
+                    segment("T_REVERSED", 2, 1), segment("T_NULL", None, 1)]),
+    audio("SEGS", [segment("S_TEXT_NULL", text=None), segment("S_TEXT_NUM", text=123),
+                   segment("S TAB", text="x"), segment("", text="x"), segment(None),
+                   segment("S_TAGS_NESTED", subsets=[["S"]]), segment("S_TAGS_STR", subsets="S"),
+                   segment("S_NO_TAGS", subsets=[]), None, "text"]),
+    audio("A SPACE", [segment("A1")]),
+    {"aid": "NO_PATH", "duration": 5.0, "segments": [segment("P1")]},
+    {"aid": "PATH_NUM", "path": 5, "duration": 5.0, "segments": [segment("P2")]},
+    {"aid": "SEGS_NULL", "path": "a", "duration": 5.0, "segments": None},
+    {"aid": "DURATION_STR", "path": "a", "duration": "abc", "segments": [segment("D1")]},
+    audio("SHORT", [segment("SHORT_PAST", 0, 50)], duration=0),
+    audio("NO_DURATION", [segment("NO_DURATION_1", 0, 50)], duration=None),
+    None, 5, [],
+]
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_bad_fields_are_counted_never_fatal(tmp_path, indent):
+    corpus = tmp_path / "corpus"
+    (corpus / "audio").mkdir(parents=True)
+    document = {"dataset": "WenetSpeech", "audios": BAD_FIELDS}
+    (corpus / "WenetSpeech.json").write_bytes(
+        b"\xef\xbb\xbf" + json.dumps(document, ensure_ascii=False, indent=indent).encode())
+    outputs = []
+    for jobs in ("1", "3"):
+        out = tmp_path / f"out{jobs}"
+        run(["python", str(SCRIPT), str(corpus), str(out), "--check-audio", "false",
+             "--parse-jobs", jobs, "--split-min-mb", "0"])
+        outputs.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()})
+    assert outputs[0] == outputs[1]
+    out = tmp_path / "out1"
+    assert list(read_table(out / "train_s/segments")) == \
+        ["GOOD_0", "GOOD_NEG_ZERO", "GOOD_TWICE", "NO_DURATION_1"]
+    assert read_table(out / "train_s/segments")["GOOD_NEG_ZERO"] == "GOOD 0.000 1.000"
+    assert list(read_table(out / "dev/text")) == ["GOOD_1"]
+    reasons = collections.Counter(line.split("\t")[0] for line in
+                                  (out / "local/wenetspeech/dropped.txt").read_text().splitlines())
+    assert reasons == {"bad segment times": 7, "malformed segment": 9, "no subset tag": 1,
+                       "malformed audio entry": 8, "segment past the end of its audio": 1}
+
+
+def test_an_empty_set_writes_no_set(corpus, tmp_path):
+    """All sets or none: a rerun that cannot make one set leaves every earlier set."""
+    out = tmp_path / "data"
+    prepare_wenetspeech.prepare(corpus, out, "S", nj=2, log=lambda _: None)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "local" not in p.parts}
+    other = tmp_path / "no_dev"
+    other.mkdir()
+    (other / "audio").symlink_to(corpus / "audio")
+    document = json.loads((corpus / "WenetSpeech.json").read_text(encoding="utf-8"))
+    document["audios"] = [a for a in document["audios"] if not a["aid"].startswith("DEV")]
+    (other / "WenetSpeech.json").write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(prepare_wenetspeech.DataError, match="no usable segment for dev"):
+        prepare_wenetspeech.prepare(other, out, "S", nj=2, log=lambda _: None)
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "local" not in p.parts}
+    assert after == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]   # no work folder left

@@ -22,6 +22,7 @@ reported at the end, and never stops the whole corpus: missing or unreadable aud
 its audio or with bad times, empty text, an unknown subset tag, a duplicate sid.
 """
 import argparse
+import codecs
 import collections
 import math
 import os
@@ -61,10 +62,12 @@ class Report:
 def stream_audios(json_path):
     """The audio entries of the JSON, by the event parser (any layout)."""
     with open(json_path, "rb") as f:
+        if f.read(3) != codecs.BOM_UTF8:  # a byte order mark is allowed, as json.load does
+            f.seek(0)
         try:
             yield from ijson.items(f, "audios.item", use_float=True)
         except ijson.JSONError as e:
-            raise DataError(f"{json_path}: invalid JSON near byte {f.tell()}: {e}") from None
+            raise DataError(f"{json_path}: invalid JSON (read up to byte {f.tell()}): {e}") from None
 
 
 def audio_spans(json_path, parts):
@@ -180,13 +183,11 @@ def wanted_recordings(json_path, wanted_tags, report, byte_range, seen_aids):
     corpus = json_path.parent
     audios = (stream_audios(json_path) if byte_range is None
               else json_entries.read_span(json_path, byte_range, "aid"))
-    for index, audio in enumerate(audios):
+    for audio in audios:
         try:
-            aid, rel_path, segments = audio["aid"], audio["path"], audio["segments"]
-        except (KeyError, TypeError):
-            where = f"audios[{index}]" if byte_range is None else \
-                f"entry {index} after byte {byte_range[0]}"
-            report.drop("malformed audio entry", where)
+            aid, rel_path, duration, segments = audio_fields(audio)
+        except ValueError as e:
+            report.drop("malformed audio entry", f"{e}: {str(audio)[:80]}")
             continue
         if aid in seen_aids:
             report.drop("duplicate aid", aid, len(segments))
@@ -195,13 +196,49 @@ def wanted_recordings(json_path, wanted_tags, report, byte_range, seen_aids):
         lines = collections.defaultdict(list)
         for segment in segments:
             # most segments belong to no wanted set: skip them at once
-            tags = segment.get("subsets") if type(segment) is dict else None
-            if (type(tags) is list and wanted_tags.isdisjoint(tags)
-                    and KNOWN_TAGS.issuperset(tags)):
-                continue
+            try:
+                tags = segment.get("subsets")
+                if (type(tags) is list and tags and wanted_tags.isdisjoint(tags)
+                        and KNOWN_TAGS.issuperset(tags)):
+                    continue
+            except (AttributeError, TypeError):  # not a dict, unhashable tags: checked below
+                pass
             collect_segment(segment, aid, wanted_tags, lines, report)
         if lines:
-            yield aid, (corpus / rel_path).resolve(), float(audio.get("duration") or math.inf), lines
+            yield aid, (corpus / rel_path).resolve(), duration, lines
+
+
+def is_key(value):
+    """A Kaldi table key: a non-empty string without white space."""
+    return type(value) is str and len(value.split()) == 1 and value.split()[0] == value
+
+
+def is_time(value):
+    """A finite JSON number (not a boolean, not a string)."""
+    try:
+        return type(value) in (int, float) and math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def audio_fields(audio):
+    """(aid, path, duration (inf when not given), segments) of an audio entry, or
+    ValueError saying what is wrong."""
+    if type(audio) is not dict:
+        raise ValueError("not an object")
+    aid, path, segments = audio.get("aid"), audio.get("path"), audio.get("segments")
+    duration = audio.get("duration")
+    if not is_key(aid):
+        raise ValueError("aid missing or not a word")
+    if type(path) is not str or not path or any(c in path for c in "\n\r\0"):
+        raise ValueError(f"{aid}: path missing or not a file name")
+    if type(segments) is not list:
+        raise ValueError(f"{aid}: segments missing or not a list")
+    if duration is None:
+        duration = math.inf
+    elif not is_time(duration) or duration < 0:
+        raise ValueError(f"{aid}: bad duration")
+    return aid, path, float(duration), segments
 
 
 def probe_audio(path):
@@ -241,21 +278,28 @@ def write_audio_lines(aid, path, probe, lines, outputs, recordings, report):
 def collect_segment(segment, aid, wanted_tags, lines, report):
     """Check one segment and queue its line for every wanted set it belongs to."""
     try:
-        sid, begin, end = segment["sid"], float(segment["begin_time"]), float(segment["end_time"])
+        sid, begin, end = segment["sid"], segment["begin_time"], segment["end_time"]
         text, tags = segment["text"], segment["subsets"]
-        if type(tags) is not list or not all(type(t) is str for t in tags):
-            raise TypeError("subsets is not a list of tags")
-    except (KeyError, TypeError, ValueError):
+        if not is_key(sid) or type(text) is not str or type(tags) is not list \
+                or not all(type(t) is str for t in tags):
+            raise TypeError
+    except (KeyError, TypeError):
         report.drop("malformed segment", f"{aid} {str(segment)[:80]}")
+        return
+    if not tags:
+        report.drop("no subset tag", sid)
         return
     if not KNOWN_TAGS.issuperset(tags):
         unknown = [t for t in tags if t not in KNOWN_TAGS]
         report.drop("unknown subset tag", f"{sid} {' '.join(unknown)}")
-    targets = [t for t in tags if t in wanted_tags]
+    targets = [t for t in dict.fromkeys(tags) if t in wanted_tags]
     if not targets:
         return
-    if not 0 <= begin < end:
-        report.drop("bad segment times", f"{sid} {begin} {end}", len(targets))
+    # the times as written (ms); + 0.0 turns -0.0 into 0.0
+    begin, end = (round(t, 3) + 0.0 if is_time(t) else None for t in (begin, end))
+    if begin is None or end is None or not 0 <= begin < end:
+        report.drop("bad segment times", f"{sid} {segment['begin_time']} {segment['end_time']}",
+                    len(targets))
         return
     text = normalize_mandarin(text)
     if not text:
@@ -273,13 +317,14 @@ def sort_file(path, work):
                     str(path), str(path)], check=True, env=env)
 
 
-def write_set(name, work, out_dir):
-    """data/<name> from the collected lines: sorted, one line per sid (first kept).
-    Returns (utterances, seconds, report of the duplicates)."""
+def write_set(name, work):
+    """work/sets/<name>, a data directory from the collected lines: sorted, one line
+    per sid (first kept). Returns (utterances, seconds, report of the duplicates)."""
     report = Report()
     tsv = work / f"{name}.tsv"
     sort_file(tsv, work)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+    tmp = work / "sets" / name
+    tmp.mkdir(parents=True)
     n, seconds, previous, used = 0, 0.0, None, set()
     with open(tsv, encoding="utf-8") as lines, \
             open(tmp / "segments", "w", encoding="utf-8") as segments, \
@@ -303,10 +348,6 @@ def write_set(name, work, out_dir):
     with open(scp, encoding="utf-8") as recordings, \
             open(tmp / "wav.scp", "w", encoding="utf-8") as wav_scp:
         wav_scp.writelines(line for line in recordings if line.split(" ", 1)[0] in used)
-    if n == 0:
-        shutil.rmtree(tmp)
-        raise DataError(f"no usable segment for {name}")
-    replace_dir(tmp, out_dir / name)
     return n, seconds, report
 
 
@@ -314,9 +355,11 @@ def prepare(corpus, out_dir, train_subset="S", check_audio=True, nj=4, log=print
             split_min_mb=64):
     corpus = Path(corpus)
     json_path = corpus / "WenetSpeech.json"
-    for needed in (json_path, corpus / "audio"):
-        if not needed.exists():
-            raise DataError(f"{needed}: not found. Set WENETSPEECH (db.sh or the environment) to "
+    for needed, found in ((json_path, json_path.is_file()), (corpus / "audio", (corpus / "audio").is_dir())):
+        if not found:
+            what = "not found" if not needed.exists() else "not a " + ("file" if needed == json_path
+                                                                        else "folder")
+            raise DataError(f"{needed}: {what}. Set WENETSPEECH (db.sh or the environment) to "
                             "the folder holding WenetSpeech.json and audio/ "
                             "(https://wenet.org.cn/WenetSpeech/)")
     wanted = (train_subset,) + EVAL_TAGS
@@ -330,28 +373,43 @@ def prepare(corpus, out_dir, train_subset="S", check_audio=True, nj=4, log=print
         log(f"{json_path.name}: " + (f"read in {parts} part{'s' if parts > 1 else ''}" if parts
                                      else "read by the event parser (not laid out as distributed)"))
         names = [SET_OF_TAG[tag] for tag in wanted]
-        args = (names, [work] * len(names), [out_dir] * len(names))
         if parse_jobs > 1:  # the sets in parallel
             with ProcessPoolExecutor(min(parse_jobs, len(names))) as pool:
-                written = list(pool.map(write_set, *args))
+                written = list(pool.map(write_set, names, [work] * len(names)))
         else:
-            written = list(map(write_set, *args))
+            written = [write_set(name, work) for name in names]
         sizes = {}
         for name, (n, seconds, set_report) in zip(names, written):
             sizes[name] = n, seconds
             report.counts.update(set_report.counts)
             report.items += set_report.items
+        for name, (n, seconds) in sizes.items():
+            log(f"{name}: {n} utterances, {seconds / 3600:.2f} h")
+        dropped = sum(n for reason, n in report.counts.items() if not reason.startswith("audio at"))
+        log(f"left out {dropped} segments (and audio entries)")
+        for reason, n in sorted(report.counts.items()):
+            log(f"  {reason}: {n}")
+        write_text(out_dir / "local" / "wenetspeech" / "dropped.txt",
+                   "".join(f"{item}\n" for item in report.items))
+        empty = [name for name, (n, _) in sizes.items() if n == 0]
+        if len(empty) == len(names) and not report.counts:
+            raise DataError(f"{json_path}: no audio entry with segments (an \"audios\" array of "
+                            "objects with \"segments\" is expected)")
+        if empty:  # all sets or none: no mix of this run's sets and an earlier run's
+            raise DataError(f"no usable segment for {', '.join(empty)} (see "
+                            f"{out_dir / 'local/wenetspeech/dropped.txt'}); no set written")
+        for name in names:
+            replace_dir(work / "sets" / name, out_dir / name)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    for name, (n, seconds) in sizes.items():
-        log(f"{name}: {n} utterances, {seconds / 3600:.2f} h")
-    dropped = sum(n for reason, n in report.counts.items() if not reason.startswith("audio at"))
-    log(f"left out {dropped} segments (and audio entries)")
-    for reason, n in sorted(report.counts.items()):
-        log(f"  {reason}: {n}")
-    write_text(out_dir / "local" / "wenetspeech" / "dropped.txt",
-               "".join(f"{item}\n" for item in report.items))
     return sizes, report.counts
+
+
+def positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: not a positive number")
+    return value
 
 
 def main():
@@ -361,8 +419,8 @@ def main():
     parser.add_argument("out_dir", nargs="?", default="data")
     parser.add_argument("--set", default="S", choices=["S", "M", "L", "W"],
                         help="training subset (default: %(default)s, 100 h)")
-    parser.add_argument("--nj", type=int, default=4, help="audio files checked in parallel")
-    parser.add_argument("--parse-jobs", type=int, default=min(2, os.cpu_count() or 1),
+    parser.add_argument("--nj", type=positive, default=4, help="audio files checked in parallel")
+    parser.add_argument("--parse-jobs", type=positive, default=min(2, os.cpu_count() or 1),
                         help="processes parsing parts of a large JSON (default: %(default)s)")
     parser.add_argument("--split-min-mb", type=int, default=64,
                         help="a JSON smaller than this is parsed in one piece (default: %(default)s)")
