@@ -10,6 +10,7 @@ when the model has no weighted-sum frontend (e.g. FBank).
 """
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 import torch
@@ -39,7 +40,8 @@ def plot(weights, title, png):
     ax.set_xlabel("layer (0 = transformer input)")
     ax.set_ylabel("softmax weight")
     ax.set_xticks(range(len(weights)))
-    ax.set_title(title, fontsize=9)
+    width = fig.get_figwidth()
+    ax.set_title("\n".join(textwrap.wrap(title, width=int(width * 13))), fontsize=9)  # ~13 chars/inch
     ax.legend(fontsize=8)
     fig.tight_layout()
     with atomic_file(png, mode="wb") as f:

@@ -24,7 +24,6 @@ its audio or with bad times, empty text, an unknown subset tag, a duplicate sid.
 import argparse
 import codecs
 import collections
-import math
 import os
 import shutil
 import subprocess
@@ -38,25 +37,10 @@ import ijson
 from local import json_entries
 from local.atomic import replace_dir, write_text
 from local.datadir import DataError
-from local.text_norm import normalize_mandarin
+from local.wenetspeech_entries import KNOWN_TAGS, SET_OF_TAG, Report, audio_fields, collect_segment
 
-SET_OF_TAG = {"S": "train_s", "M": "train_m", "L": "train_l", "W": "train_w",
-              "DEV": "dev", "TEST_NET": "test_net", "TEST_MEETING": "test_meeting"}
-KNOWN_TAGS = frozenset(SET_OF_TAG)
 EVAL_TAGS = ("DEV", "TEST_NET", "TEST_MEETING")
 END_TOLERANCE = 0.05  # seconds a segment may end after its audio (rounding of times)
-
-
-class Report:
-    """Counts and lists of what was left out, by reason."""
-
-    def __init__(self):
-        self.counts = collections.Counter()
-        self.items = []
-
-    def drop(self, reason, item, n=1):
-        self.counts[reason] += n
-        self.items.append(f"{reason}\t{item}")
 
 
 def stream_audios(json_path):
@@ -208,39 +192,6 @@ def wanted_recordings(json_path, wanted_tags, report, byte_range, seen_aids):
             yield aid, (corpus / rel_path).resolve(), duration, lines
 
 
-def is_key(value):
-    """A Kaldi table key: a non-empty string without white space."""
-    return type(value) is str and len(value.split()) == 1 and value.split()[0] == value
-
-
-def is_time(value):
-    """A finite JSON number (not a boolean, not a string)."""
-    try:
-        return type(value) in (int, float) and math.isfinite(value)
-    except OverflowError:  # an integer too large for a float
-        return False
-
-
-def audio_fields(audio):
-    """(aid, path, duration (inf when not given), segments) of an audio entry, or
-    ValueError saying what is wrong."""
-    if type(audio) is not dict:
-        raise ValueError("not an object")
-    aid, path, segments = audio.get("aid"), audio.get("path"), audio.get("segments")
-    duration = audio.get("duration")
-    if not is_key(aid):
-        raise ValueError("aid missing or not a word")
-    if type(path) is not str or not path or any(c in path for c in "\n\r\0"):
-        raise ValueError(f"{aid}: path missing or not a file name")
-    if type(segments) is not list:
-        raise ValueError(f"{aid}: segments missing or not a list")
-    if duration is None:
-        duration = math.inf
-    elif not is_time(duration) or duration < 0:
-        raise ValueError(f"{aid}: bad duration")
-    return aid, path, float(duration), segments
-
-
 def probe_audio(path):
     """(seconds, sample rate, None) of an audio file, or (0, 0, (reason, detail))."""
     if not path.is_file():
@@ -273,41 +224,6 @@ def write_audio_lines(aid, path, probe, lines, outputs, recordings, report):
             kept += 1
         if kept:
             recordings[tag].write(f"{aid} {path}\n")
-
-
-def collect_segment(segment, aid, wanted_tags, lines, report):
-    """Check one segment and queue its line for every wanted set it belongs to."""
-    try:
-        sid, begin, end = segment["sid"], segment["begin_time"], segment["end_time"]
-        text, tags = segment["text"], segment["subsets"]
-        if not is_key(sid) or type(text) is not str or type(tags) is not list \
-                or not all(type(t) is str for t in tags):
-            raise TypeError
-    except (KeyError, TypeError):
-        report.drop("malformed segment", f"{aid} {str(segment)[:80]}")
-        return
-    if not tags:
-        report.drop("no subset tag", sid)
-        return
-    if not KNOWN_TAGS.issuperset(tags):
-        unknown = [t for t in tags if t not in KNOWN_TAGS]
-        report.drop("unknown subset tag", f"{sid} {' '.join(unknown)}")
-    targets = [t for t in dict.fromkeys(tags) if t in wanted_tags]
-    if not targets:
-        return
-    # the times as written (ms); + 0.0 turns -0.0 into 0.0
-    begin, end = (round(t, 3) + 0.0 if is_time(t) else None for t in (begin, end))
-    if begin is None or end is None or not 0 <= begin < end:
-        report.drop("bad segment times", f"{sid} {segment['begin_time']} {segment['end_time']}",
-                    len(targets))
-        return
-    text = normalize_mandarin(text)
-    if not text:
-        report.drop("empty text", sid, len(targets))
-        return
-    line = f"{sid}\t{aid}\t{begin:.3f}\t{end:.3f}\t{text}\n"
-    for tag in targets:
-        lines[tag].append((sid, begin, end, line))
 
 
 def sort_file(path, work):
