@@ -36,7 +36,8 @@ def _entry_start(first_key):
 def array_span(path, member, first_key, head_bytes=1 << 16):
     """(start, stop) of the bytes between `member`'s brackets, from its first entry
     to the end of its last; None when the layout is not the one described above."""
-    head_pattern = re.compile(rb'(?:\xef\xbb\xbf)?\s*\{\s*(?:"(?:[^"\\]|\\.)*"\s*:\s*' + _SCALAR + rb'\s*,\s*)*"'
+    bom, member_before = rb'(?:\xef\xbb\xbf)?', rb'"(?:[^"\\]|\\.)*"\s*:\s*' + _SCALAR + rb'\s*,\s*'
+    head_pattern = re.compile(bom + rb'\s*\{\s*(?:' + member_before + rb')*"'
                               + re.escape(member.encode()) + rb'"\s*:\s*\[\s*')
     with open(path, "rb") as f:
         head = f.read(head_bytes)
