@@ -268,7 +268,7 @@ if stage_on 4; then
   log "Stage 4: character token list $token_list"
   if todo "$(dirname "$token_list")/.done"; then
     run ${train_cmd} "$expdir/log/token_list.log" \
-      python -m espnet2.bin.tokenize_text --token_type char --input "$dumpdir/raw/$train_sp/text" \
+      python -m local.espnet_bin tokenize_text --token_type char --input "$dumpdir/raw/$train_sp/text" \
       --output "$token_list" --field 2- --cleaner none --write_vocabulary true \
       --add_symbol '<blank>:0' --add_symbol '<unk>:1' --add_symbol '<sos/eos>:-1'
     log "  $(wc -l < "$token_list") tokens"
@@ -319,7 +319,7 @@ if stage_on 5 && [ "$use_lm" = true ]; then
     fi
     # shellcheck disable=SC2086
     run ${cuda_cmd} "${train_job_opts[@]}" "$lm_exp/log/train.log" "${train_launcher[@]}" \
-      python -m espnet2.bin.lm_train --ngpu "$ngpu" $distributed_opts $(dist_init_opts "$lm_exp") \
+      python -m local.espnet_bin lm_train --ngpu "$ngpu" $distributed_opts $(dist_init_opts "$lm_exp") \
         --use_preprocessor true \
         --token_type char --token_list "$token_list" --non_linguistic_symbols none \
         --cleaner none --g2p none $lm_data $lm_valid \
@@ -327,7 +327,7 @@ if stage_on 5 && [ "$use_lm" = true ]; then
         --valid_shape_file "$lm_stats/valid/text_shape.char" \
         --fold_length 150 --resume true --output_dir "$lm_exp" --config "$lm_config" $lm_args
     run ${train_cmd} "$lm_exp/log/perplexity.log" \
-      python -m espnet2.bin.lm_calc_perplexity --ngpu 0 --batch_size 32 \
+      python -m local.espnet_bin lm_calc_perplexity --ngpu 0 --batch_size 32 \
         --data_path_and_name_and_type "$dumpdir/raw/$valid_set/text,text,text" \
         --train_config "$lm_exp/config.yaml" --model_file "$lm_exp/$inference_lm" \
         --output_dir "$lm_exp/perplexity_$valid_set"
@@ -470,7 +470,7 @@ if stage_on 10; then
     pack_opts+=" --option $asr_stats/train/feats_stats.npz"  # global_mvn statistics
   fi
   # shellcheck disable=SC2086
-  run ${train_cmd} "$asr_exp/log/pack.log" python -m espnet2.bin.pack asr \
+  run ${train_cmd} "$asr_exp/log/pack.log" python -m local.espnet_bin pack asr \
     --asr_train_config "$asr_exp/config.yaml" --asr_model_file "$asr_exp/$inference_asr_model" \
     $pack_opts --option "$asr_exp/RESULTS.md" --option "$token_list" --option "$inference_config" \
     --outpath "$asr_exp/packed/asr_$asr_tag.zip"

@@ -9,15 +9,22 @@ Registers, before the command parses its options:
 - the data type `segments_sound` (local.segments_reader): utterances read from long
   recordings through a Kaldi segments file (the no-dump WenetSpeech setup).
 Registration happens at import, so processes that ESPnet spawns (distributed
-training, data loader workers) get it too.
+training, data loader workers) get it too. Import this module before espnet2:
+it also puts off loading g2p_en and tacotron_cleaner (local.deferred_import),
+which saves every espnet2 job ~3 s and nltk's download attempts.
 """
 import importlib
 import sys
 
-from espnet2.tasks.asr import ASRTask
+from local.deferred_import import defer
 
-from frontend.espnet_frontend import WeightedSumFrontend
-from local import segments_reader
+for _module in ("g2p_en", "tacotron_cleaner.cleaners"):  # before espnet2 imports them
+    defer(_module)
+
+from espnet2.tasks.asr import ASRTask  # noqa: E402
+
+from frontend.espnet_frontend import WeightedSumFrontend  # noqa: E402
+from local import segments_reader  # noqa: E402
 
 
 def register():
