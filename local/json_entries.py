@@ -80,10 +80,7 @@ def split_span(path, span, parts, first_key, window=1 << 22):
                 continue
             low = max(a, b - 64)
             f.seek(low)
-            before = f.read(b - low).rstrip(_SPACE)
-            if not before.endswith(b","):
-                raise BrokenLayout(f"{path}: no comma before the entry at byte {b}")
-            spans.append((a, low + len(before) - 1))
+            spans.append((a, low + len(_before_comma(f.read(b - low), path, b))))
     return spans
 
 
@@ -104,17 +101,23 @@ def read_span(path, span, first_key, block=BLOCK_BYTES):
             cut = _last_entry_start(buffer, key, entry, searched) if left > 0 else len(buffer)
             if cut is None:  # one entry longer than the block so far: read on
                 continue
-            piece, buffer = bytes(buffer[:cut]).rstrip(_SPACE), buffer[cut:]
+            piece, buffer = bytes(buffer[:cut]), buffer[cut:]
             if buffer:  # more entries follow
-                if not piece.endswith(b","):
-                    raise BrokenLayout(f"{path}: no comma before the entry at byte {offset + cut}")
-                piece = piece[:-1]
+                piece = _before_comma(piece, path, offset + cut)
             try:
                 entries = _parse_without_gc(b"[" + piece + b"]")
             except orjson.JSONDecodeError as e:
                 raise BrokenLayout(f"{path}: bytes {offset}-{offset + cut}: {e}") from None
             offset += cut
             yield from entries
+
+
+def _before_comma(data, path, entry_at):
+    """data (the bytes before an entry) without the comma and white space that end it."""
+    data = data.rstrip(_SPACE)
+    if not data.endswith(b","):
+        raise BrokenLayout(f"{path}: no comma before the entry at byte {entry_at}")
+    return data[:-1]
 
 
 def _parse_without_gc(data):

@@ -29,10 +29,15 @@ class Report:
         self.counts[reason] += n
         self.items.append(f"{reason}\t{item}")
 
+    def add(self, other):
+        """Take in another Report's counts and items (of a part, of a set)."""
+        self.counts.update(other.counts)
+        self.items += other.items
+
 
 def is_key(value):
     """A Kaldi table key: a non-empty string without white space."""
-    return type(value) is str and len(value.split()) == 1 and value.split()[0] == value
+    return type(value) is str and value.split() == [value]
 
 
 def is_time(value):

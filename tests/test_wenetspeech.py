@@ -177,10 +177,7 @@ def test_other_json_layouts_give_the_same_data(corpus, tmp_path, layout):
                                             encoding="utf-8")
     files, log = prepared_files(other, tmp_path / "other", "2")
     assert "read by the event parser" in log
-    for name in files:
-        if name.name == "wav.scp":  # recordings under the other corpus folder
-            files[name] = files[name].replace(str(other).encode(), str(corpus).encode())
-    assert files == expected
+    assert files == expected  # wav.scp paths are resolved through the audio/ link
 
 
 def segment(sid, begin=0.0, end=1.0, text="你好", subsets=("S",)):

@@ -17,9 +17,10 @@ When it is laid out as the distributed WenetSpeech.json is, blocks of whole
 audio entries are parsed by orjson, in parallel byte ranges for a large file
 (local.json_entries); otherwise, or when a block does not parse, by the event
 parser ijson, which names what is wrong. The tables are sorted on disk (sort(1)).
-Bad input is counted by reason, listed in data/local/wenetspeech/dropped.txt and
-reported at the end, and never stops the whole corpus: missing or unreadable audio, a segment past the end of
-its audio or with bad times, empty text, an unknown subset tag, a duplicate sid.
+Bad input is counted by reason (local.wenetspeech_entries), listed in
+data/local/wenetspeech/dropped.txt and reported at the end, and never stops the
+whole corpus: missing or unreadable audio, a segment past the end of its audio
+or with bad times, empty text, an unknown subset tag, a duplicate sid.
 """
 import argparse
 import codecs
@@ -103,8 +104,7 @@ def collect_in_parts(json_path, wanted_tags, work, report, check_audio, nj, part
         aids = [aid for _, part_aids in results or [] for aid in part_aids]
         if results is not None and len(aids) == len(set(aids)):
             for part_report, _ in results:
-                report.counts.update(part_report.counts)
-                report.items += part_report.items
+                report.add(part_report)
             concatenate_parts(dirs, work, [SET_OF_TAG[tag] for tag in wanted_tags])
             return len(spans)
         for d in dirs:
@@ -271,10 +271,10 @@ def prepare(corpus, out_dir, train_subset="S", check_audio=True, nj=4, log=print
             split_min_mb=64):
     corpus = Path(corpus)
     json_path = corpus / "WenetSpeech.json"
-    for needed, found in ((json_path, json_path.is_file()), (corpus / "audio", (corpus / "audio").is_dir())):
-        if not found:
-            what = "not found" if not needed.exists() else "not a " + ("file" if needed == json_path
-                                                                        else "folder")
+    for needed, is_right_kind, kind in ((json_path, Path.is_file, "file"),
+                                        (corpus / "audio", Path.is_dir, "folder")):
+        if not is_right_kind(needed):
+            what = f"not a {kind}" if needed.exists() else "not found"
             raise DataError(f"{needed}: {what}. Set WENETSPEECH (db.sh or the environment) to "
                             "the folder holding WenetSpeech.json and audio/ "
                             "(https://wenet.org.cn/WenetSpeech/)")
@@ -297,8 +297,7 @@ def prepare(corpus, out_dir, train_subset="S", check_audio=True, nj=4, log=print
         sizes = {}
         for name, (n, seconds, set_report) in zip(names, written):
             sizes[name] = n, seconds
-            report.counts.update(set_report.counts)
-            report.items += set_report.items
+            report.add(set_report)
         for name, (n, seconds) in sizes.items():
             log(f"{name}: {n} utterances, {seconds / 3600:.2f} h")
         dropped = sum(n for reason, n in report.counts.items() if not reason.startswith("audio at"))
