@@ -10,6 +10,7 @@ warm-up) and peak resident memory, and what the model alone takes. One line per
 comparison; the last line is `ratio=<ours/plain time>` over both models (goal <= 1.05).
 With --bf16, also the effect of running the frozen model in bfloat16.
 """
+
 import argparse
 import json
 import os
@@ -24,12 +25,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 LENGTHS_S = [2.0, 3.5, 5.0, 6.5, 8.0, 9.5, 11.0, 12.0]
 ARCHITECTURES = {
-    "hubert-large": dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,
-                         intermediate_size=4096, feat_extract_norm="layer", conv_bias=True,
-                         do_stable_layer_norm=True),
-    "hubert-base": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-                        intermediate_size=3072, feat_extract_norm="group", conv_bias=False,
-                        do_stable_layer_norm=False),
+    "hubert-large": dict(
+        hidden_size=1024,
+        num_hidden_layers=24,
+        num_attention_heads=16,
+        intermediate_size=4096,
+        feat_extract_norm="layer",
+        conv_bias=True,
+        do_stable_layer_norm=True,
+    ),
+    "hubert-base": dict(
+        hidden_size=768,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        intermediate_size=3072,
+        feat_extract_norm="group",
+        conv_bias=False,
+        do_stable_layer_norm=False,
+    ),
 }
 
 
@@ -40,8 +53,9 @@ def make_model(folder, arch):
     torch.manual_seed(0)
     config = HubertConfig(**ARCHITECTURES[arch], apply_spec_augment=False, mask_time_prob=0.0)
     HubertModel(config).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(do_normalize=arch.endswith("large"),
-                             return_attention_mask=arch.endswith("large")).save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(
+        do_normalize=arch.endswith("large"), return_attention_mask=arch.endswith("large")
+    ).save_pretrained(folder)
 
 
 def rss_mb():
@@ -50,6 +64,7 @@ def rss_mb():
 
 def batch():
     import torch
+
     g = torch.Generator().manual_seed(1)
     lengths = torch.tensor([int(s * 16000) for s in LENGTHS_S])
     wavs = [0.1 * torch.randn(int(n), generator=g) for n in lengths]
@@ -59,12 +74,15 @@ def batch():
 def build(method, folder, dtype="float32"):
     """A callable (padded, lengths) -> features for one method."""
     import torch
+
     if method == "ours":
         from frontend.espnet_frontend import WeightedSumFrontend
+
         frontend = WeightedSumFrontend(folder, upstream_dtype=dtype).eval()
         return lambda wav, lens: frontend(wav, lens)[0]
     if method == "plain":
         from transformers import AutoModel
+
         model = AutoModel.from_pretrained(folder).eval()
         use_mask = model.config.feat_extract_norm == "layer"
 
@@ -72,21 +90,27 @@ def build(method, folder, dtype="float32"):
             mask = (torch.arange(wav.shape[1])[None] < lens[:, None]).long() if use_mask else None
             with torch.no_grad():
                 return model(wav, attention_mask=mask, output_hidden_states=True).hidden_states
+
         return plain
     if method == "s3prl":
         from espnet2.asr.frontend.s3prl import S3prlFrontend
-        frontend = S3prlFrontend(frontend_conf={"upstream": "hf_hubert_custom", "path_or_url": folder},
-                                 multilayer_feature=True).eval()
+
+        frontend = S3prlFrontend(
+            frontend_conf={"upstream": "hf_hubert_custom", "path_or_url": folder},
+            multilayer_feature=True,
+        ).eval()
 
         def stock(wav, lens):
             with torch.no_grad():
                 return frontend(wav, lens)[0]
+
         return stock
     raise ValueError(method)
 
 
 def worker(method, folder, reps, dtype):
     import torch
+
     wav, lens = batch()
     run = build(method, folder, dtype)
     loaded = rss_mb()
@@ -104,29 +128,48 @@ def worker(method, folder, reps, dtype):
 
 def measure(method, folder, reps, threads, dtype="float32"):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, __file__, "--worker", method, folder, "--reps", str(reps),
-                           "--dtype", dtype], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            method,
+            folder,
+            "--reps",
+            str(reps),
+            "--dtype",
+            dtype,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         sys.exit(f"{method} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     parser.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
-    parser.add_argument("--bf16", action="store_true",
-                        help="also measure the upstream in bfloat16 (slow on CPUs without "
-                             "bf16 instructions: over 10 minutes for hubert-large here)")
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="also measure the upstream in bfloat16 (slow on CPUs without "
+        "bf16 instructions: over 10 minutes for hubert-large here)",
+    )
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker, args.reps, args.dtype)
         return
 
     import torch
+
     audio = sum(LENGTHS_S)
     print(f"8 utterances, {audio:.0f} s of audio, {args.threads} threads, best of {args.reps}")
     ours_total = plain_total = 0.0
@@ -134,27 +177,33 @@ def main():
         for arch in ARCHITECTURES:
             folder = str(Path(tmp) / arch)
             make_model(folder, arch)
-            results = {m: measure(m, folder, args.reps, args.threads)
-                       for m in ("plain", "ours", "s3prl")}
+            results = {
+                m: measure(m, folder, args.reps, args.threads) for m in ("plain", "ours", "s3prl")
+            }
             ours, plain = results["ours"], results["plain"]
             ours_total += ours["time"]
             plain_total += plain["time"]
             for other in ("plain", "s3prl"):
                 o = results[other]
-                print(f"{arch}: ours {ours['time']:.2f} s, peak {ours['peak_mb']:.0f} MB "
-                      f"(model {ours['model_mb']:.0f} MB) | {other} {o['time']:.2f} s, peak "
-                      f"{o['peak_mb']:.0f} MB (model {o['model_mb']:.0f} MB) | time ratio "
-                      f"{ours['time'] / o['time']:.3f}, peak ratio {ours['peak_mb'] / o['peak_mb']:.3f}",
-                      flush=True)
+                print(
+                    f"{arch}: ours {ours['time']:.2f} s, peak {ours['peak_mb']:.0f} MB "
+                    f"(model {ours['model_mb']:.0f} MB) | {other} {o['time']:.2f} s, peak "
+                    f"{o['peak_mb']:.0f} MB (model {o['model_mb']:.0f} MB) | time ratio "
+                    f"{ours['time'] / o['time']:.3f}, "
+                    f"peak ratio {ours['peak_mb'] / o['peak_mb']:.3f}",
+                    flush=True,
+                )
             if not args.bf16:
                 continue
             half = measure("ours", folder, args.reps, args.threads, dtype="bfloat16")
             exact = torch.load(Path(folder) / "features-float32.pt")
             approx = torch.load(Path(folder) / "features-bfloat16.pt")
             relative = ((exact - approx).norm() / exact.norm()).item()
-            print(f"{arch}: bfloat16 upstream {half['time']:.2f} s (float32 {ours['time']:.2f} s), "
-                  f"features' relative difference {relative:.4f}, max abs "
-                  f"{(exact - approx).abs().max().item():.4f}")
+            print(
+                f"{arch}: bfloat16 upstream {half['time']:.2f} s (float32 {ours['time']:.2f} s), "
+                f"features' relative difference {relative:.4f}, max abs "
+                f"{(exact - approx).abs().max().item():.4f}"
+            )
     print(f"ratio={ours_total / plain_total:.3f}")
 
 

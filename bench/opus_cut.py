@@ -7,9 +7,9 @@ with soundfile) with --segments segments:
 - peer: what ESPnet's WenetSpeech recipe does (pydub + ffmpeg): decode the
   recording once, export every segment as a 16 kHz WAV file (32-bit samples, as
   pydub decodes opus);
-- dump: our audio dump (local.dump_audio plan/run/finish, one job): decode once,
+- dump: our audio dump (local.data.dump_audio plan/run/finish, one job): decode once,
   write every segment as FLAC;
-- no dump: our reader (local.segments_reader) reading every segment by seeking.
+- no dump: our reader (local.data.segments_reader) reading every segment by seeking.
 Prints time and disk for each; last line `ratio=<peer time / our dump time>
 disk_ratio=<our dump bytes / peer bytes> nodump_ratio=<our no-dump read time /
 our dump time>` (goals >= 0.9, <= 0.4, <= 1.2).
@@ -17,6 +17,7 @@ our dump time>` (goals >= 0.9, <= 0.4, <= 1.2).
 pydub and ffmpeg are benchmark-only dependencies:
     apt-get install ffmpeg && .venv/bin/python -m pip install pydub
 """
+
 import argparse
 import shutil
 import sys
@@ -46,8 +47,8 @@ def speech(seconds):
                     pieces += [samples, pause]
                     total += len(samples) + len(pause)
                     if total >= seconds * RATE:
-                        return np.concatenate(pieces)[:int(seconds * RATE)]
-    return np.concatenate(pieces)[:int(seconds * RATE)]
+                        return np.concatenate(pieces)[: int(seconds * RATE)]
+    return np.concatenate(pieces)[: int(seconds * RATE)]
 
 
 def segment_times(seconds, n, rng):
@@ -62,6 +63,7 @@ def folder_bytes(folder, suffix):
 
 def peer(opus, times, out):
     from pydub import AudioSegment
+
     out.mkdir()
     start = time.perf_counter()
     # as ESPnet's egs2/wenetspeech/asr1/local/process_opus.py: ffmpeg decodes the whole
@@ -69,17 +71,22 @@ def peer(opus, times, out):
     # and exported as it is (so 32-bit WAV)
     audio = AudioSegment.from_file(opus)
     for i, (begin, end) in enumerate(times):
-        piece = audio[int(begin * 1000):int(end * 1000)].set_frame_rate(RATE)
+        piece = audio[int(begin * 1000) : int(end * 1000)].set_frame_rate(RATE)
         piece.export(out / f"utt{i:05d}.wav", format="wav")
     return time.perf_counter() - start, folder_bytes(out, ".wav")
 
 
 def ours_dump(opus, times, work):
-    from local.datadir import DataDir
-    from local import dump_audio
+    from local.data import dump_audio
+    from local.data.datadir import DataDir
+
     utts = [f"utt{i:05d}" for i in range(len(times))]
-    DataDir(wav_scp={"rec": str(opus)}, text={u: "文字" for u in utts}, utt2spk={u: u for u in utts},
-            segments={u: f"rec {b:.2f} {e:.2f}" for u, (b, e) in zip(utts, times)}).write(work / "data")
+    DataDir(
+        wav_scp={"rec": str(opus)},
+        text={u: "文字" for u in utts},
+        utt2spk={u: u for u in utts},
+        segments={u: f"rec {b:.2f} {e:.2f}" for u, (b, e) in zip(utts, times)},
+    ).write(work / "data")
     start = time.perf_counter()
     dump_audio.plan(work / "data", work / "dump", 1, "flac")
     dump_audio.run_job(work / "dump", 1)
@@ -88,7 +95,8 @@ def ours_dump(opus, times, work):
 
 
 def ours_nodump(work):
-    from local.segments_reader import SegmentsReader
+    from local.data.segments_reader import SegmentsReader
+
     start = time.perf_counter()
     reader = SegmentsReader(work / "data/segments")
     samples = sum(len(reader[utt][1]) for utt in reader)
@@ -96,8 +104,9 @@ def ours_nodump(work):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--segments", type=int, default=600)
     args = parser.parse_args()
@@ -117,18 +126,27 @@ def main():
         start = time.perf_counter()
         soundfile.write(opus, speech(seconds), RATE, format="OGG", subtype="OPUS")
         cut = sum(e - b for b, e in times)
-        print(f"{opus.name}: {args.minutes:.0f} min, {opus.stat().st_size / 1e6:.1f} MB, "
-              f"{args.segments} segments ({cut / 60:.1f} min) (written in {time.perf_counter() - start:.0f} s)")
+        print(
+            f"{opus.name}: {args.minutes:.0f} min, {opus.stat().st_size / 1e6:.1f} MB, "
+            f"{args.segments} segments ({cut / 60:.1f} min) "
+            f"(written in {time.perf_counter() - start:.0f} s)"
+        )
         peer_time, peer_bytes = peer(opus, times, work / "peer")
-        print(f"peer (pydub + ffmpeg, wav): {peer_time:.1f} s, {peer_bytes / 1e6:.1f} MB "
-              f"({peer_bytes / (cut * RATE):.0f} bytes per sample)")
+        print(
+            f"peer (pydub + ffmpeg, wav): {peer_time:.1f} s, {peer_bytes / 1e6:.1f} MB "
+            f"({peer_bytes / (cut * RATE):.0f} bytes per sample)"
+        )
         dump_time, dump_bytes = ours_dump(opus, times, work)
         print(f"ours, dump (flac):          {dump_time:.1f} s, {dump_bytes / 1e6:.1f} MB")
         nodump_time, samples = ours_nodump(work)
-        print(f"ours, no dump (seek reads): {nodump_time:.1f} s, 0 MB "
-              f"({samples / RATE / nodump_time:.0f} s of audio per second)")
-    print(f"ratio={peer_time / dump_time:.3f} disk_ratio={dump_bytes / peer_bytes:.3f} "
-          f"nodump_ratio={nodump_time / dump_time:.3f}")
+        print(
+            f"ours, no dump (seek reads): {nodump_time:.1f} s, 0 MB "
+            f"({samples / RATE / nodump_time:.0f} s of audio per second)"
+        )
+    print(
+        f"ratio={peer_time / dump_time:.3f} disk_ratio={dump_bytes / peer_bytes:.3f} "
+        f"nodump_ratio={nodump_time / dump_time:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ are checked to be identical. Prints time and peak RSS of each; last line
 `ratio=<ours/baseline time> rss_ratio=<ours/baseline peak RSS>` (goals 0.5, 0.2).
 Peak RSS is the most a process tree held at once: parallel workers count together.
 """
+
 import argparse
 import json
 import os
@@ -24,7 +25,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "egs2/wenetspeech/asr1/local/prepare_wenetspeech.py"
-CHARS = "的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会家可下而过天去能对小多然于心学么之都好看起发当没成只如事把还用第样道想作种开美总从无情己面最女但现前些所同日手又行意动方期它头经长儿回位分爱老因很给名法间斯知世什两次使身者被高已亲其进此话常与活正感"
+CHARS = (
+    "的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以"
+    "会家可下而过天去能对小多然于心学么之都好看起发当没成只如事把还用第样道想作种开美"
+    "总从无情己面最女但现前些所同日手又行意动方期它头经长儿回位分爱老因很给名法间斯知"
+    "世什两次使身者被高已亲其进此话常与活正感"
+)
 ENGLISH = ["iPhone", "OK", "Mac Book", "hello world", "YouTube"]
 
 
@@ -33,7 +39,9 @@ def synthetic_json(path, n_segments, n_audios=2000, seed=0):
     rng = random.Random(seed)
     per_audio = n_segments // n_audios
     with open(path, "w", encoding="utf-8") as f:
-        f.write('{"dataset": "WenetSpeech", "language": "Chinese", "version": "v1.0", "audios": [\n')
+        f.write(
+            '{"dataset": "WenetSpeech", "language": "Chinese", "version": "v1.0", "audios": [\n'
+        )
         for a in range(n_audios):
             kind = rng.random()
             if kind < 0.02:
@@ -53,12 +61,29 @@ def synthetic_json(path, n_segments, n_audios=2000, seed=0):
                 text = "".join(rng.choice(CHARS) for _ in range(rng.randint(2, 20)))
                 if rng.random() < 0.05:
                     text = text[:3] + " " + rng.choice(ENGLISH) + " " + text[3:]
-                subsets = tags or rng.choice([["L"], ["L"], ["L"], ["M", "L"], ["S", "M", "L"], ["W"]])
-                segments.append({"sid": f"{aid}_S{s:05d}", "confidence": 1.0, "begin_time": begin,
-                                 "end_time": end, "subsets": subsets, "text": text})
-            audio = {"aid": aid, "duration": round(t + 1.0, 2), "md5": "%032x" % rng.getrandbits(128),
-                     "path": f"audio/{split}/B00000/{aid}.opus", "source": "youtube",
-                     "tags": ["drama"], "url": f"https://example.invalid/{aid}", "segments": segments}
+                subsets = tags or rng.choice(
+                    [["L"], ["L"], ["L"], ["M", "L"], ["S", "M", "L"], ["W"]]
+                )
+                segments.append(
+                    {
+                        "sid": f"{aid}_S{s:05d}",
+                        "confidence": 1.0,
+                        "begin_time": begin,
+                        "end_time": end,
+                        "subsets": subsets,
+                        "text": text,
+                    }
+                )
+            audio = {
+                "aid": aid,
+                "duration": round(t + 1.0, 2),
+                "md5": "%032x" % rng.getrandbits(128),
+                "path": f"audio/{split}/B00000/{aid}.opus",
+                "source": "youtube",
+                "tags": ["drama"],
+                "url": f"https://example.invalid/{aid}",
+                "segments": segments,
+            }
             f.write(json.dumps(audio, ensure_ascii=False))
             f.write(",\n" if a < n_audios - 1 else "\n")
         f.write("]}\n")
@@ -68,7 +93,8 @@ def baseline(corpus, out_dir):
     """The same output, the way peer recipes read the metadata: json.load of the
     whole file, every set gathered in memory, sorted and written at the end."""
     sys.path.insert(0, str(ROOT))
-    from local.text_norm import normalize_mandarin
+    from local.data.text_norm import normalize_mandarin
+
     wanted = {"S": "train_s", "DEV": "dev", "TEST_NET": "test_net", "TEST_MEETING": "test_meeting"}
     with open(Path(corpus) / "WenetSpeech.json", encoding="utf-8") as f:
         document = json.load(f)
@@ -89,15 +115,19 @@ def baseline(corpus, out_dir):
         folder = Path(out_dir) / name
         folder.mkdir(parents=True)
         keys = sorted(utts)
-        with open(folder / "segments", "w", encoding="utf-8") as seg, \
-                open(folder / "text", "w", encoding="utf-8") as txt, \
-                open(folder / "utt2spk", "w", encoding="utf-8") as u2s:
+        with (
+            open(folder / "segments", "w", encoding="utf-8") as seg,
+            open(folder / "text", "w", encoding="utf-8") as txt,
+            open(folder / "utt2spk", "w", encoding="utf-8") as u2s,
+        ):
             for sid in keys:
                 aid, begin, end, text = utts[sid]
                 seg.write(f"{sid} {aid} {begin:.3f} {end:.3f}\n")
                 txt.write(f"{sid} {text}\n")
                 u2s.write(f"{sid} {sid}\n")
-        (folder / "spk2utt").write_text((folder / "utt2spk").read_text(encoding="utf-8"), encoding="utf-8")
+        (folder / "spk2utt").write_text(
+            (folder / "utt2spk").read_text(encoding="utf-8"), encoding="utf-8"
+        )
         with open(folder / "wav.scp", "w", encoding="utf-8") as scp:
             for aid in sorted(recordings[name]):
                 scp.write(f"{aid} {recordings[name][aid]}\n")
@@ -142,8 +172,9 @@ def measure(command):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--segments", type=int, default=1_000_000)
     parser.add_argument("--baseline-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -156,12 +187,31 @@ def main():
         start = time.perf_counter()
         synthetic_json(corpus / "WenetSpeech.json", args.segments)
         size = (corpus / "WenetSpeech.json").stat().st_size
-        print(f"WenetSpeech.json: {args.segments} segments, {size / 1e6:.0f} MB "
-              f"(written in {time.perf_counter() - start:.0f} s)")
-        base_time, base_rss = measure([sys.executable, __file__, "--baseline-worker", str(corpus),
-                                       str(Path(tmp) / "baseline")])
-        ours_time, ours_rss = measure([sys.executable, str(SCRIPT), str(corpus), str(Path(tmp) / "ours"),
-                                       "--set", "S", "--check-audio", "false"])
+        print(
+            f"WenetSpeech.json: {args.segments} segments, {size / 1e6:.0f} MB "
+            f"(written in {time.perf_counter() - start:.0f} s)"
+        )
+        base_time, base_rss = measure(
+            [
+                sys.executable,
+                __file__,
+                "--baseline-worker",
+                str(corpus),
+                str(Path(tmp) / "baseline"),
+            ]
+        )
+        ours_time, ours_rss = measure(
+            [
+                sys.executable,
+                str(SCRIPT),
+                str(corpus),
+                str(Path(tmp) / "ours"),
+                "--set",
+                "S",
+                "--check-audio",
+                "false",
+            ]
+        )
         for name in ("train_s", "dev", "test_net", "test_meeting"):
             for table in ("segments", "text", "utt2spk", "spk2utt", "wav.scp"):
                 a = (Path(tmp) / "baseline" / name / table).read_bytes()

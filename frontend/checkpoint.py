@@ -11,6 +11,7 @@ refused with CheckpointError before anything is called.
     state["model"]                      # name -> tensor
     model_config(state), task_config(state)   # plain dicts, new or legacy style
 """
+
 import argparse
 import collections
 import pickle
@@ -45,6 +46,7 @@ def inert_class(module, name):
 
 def _numpy_globals():
     import numpy
+
     try:
         from numpy._core import multiarray
     except ImportError:  # numpy < 2
@@ -91,12 +93,16 @@ class RestrictedUnpickler(pickle.Unpickler):
             return inert_class(module, name)
         raise pickle.UnpicklingError(
             f"refused to load global '{module}.{name}': it is not a class that fairseq "
-            "checkpoints hold, and loading it could run code")
+            "checkpoints hold, and loading it could run code"
+        )
 
 
 # torch.load(..., pickle_module=restricted) uses our Unpickler for every pickle it reads.
-restricted = types.SimpleNamespace(Unpickler=RestrictedUnpickler, load=lambda f, **kw:
-                                   RestrictedUnpickler(f, **kw).load(), __name__="restricted")
+restricted = types.SimpleNamespace(
+    Unpickler=RestrictedUnpickler,
+    load=lambda f, **kw: RestrictedUnpickler(f, **kw).load(),
+    __name__="restricted",
+)
 
 
 def plain(obj):

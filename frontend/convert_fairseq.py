@@ -20,6 +20,7 @@ Configuration mapping (fairseq -> transformers):
   task.normalize -> preprocessor do_normalize; layer-norm extractors also get
                     return_attention_mask (group-norm models are run unpadded)
 """
+
 import argparse
 import ast
 import hashlib
@@ -30,42 +31,78 @@ import sys
 import tempfile
 from pathlib import Path
 
-import torch
-
 from frontend.checkpoint import CheckpointError, config_of, load_fairseq_checkpoint
 
 # fairseq's Wav2Vec2Config / HubertConfig defaults, for keys a legacy checkpoint lacks.
 FAIRSEQ_DEFAULTS = {
-    "extractor_mode": "default", "encoder_layers": 12, "encoder_embed_dim": 768,
-    "encoder_ffn_embed_dim": 3072, "encoder_attention_heads": 12, "activation_fn": "gelu",
-    "layer_norm_first": False, "conv_bias": False, "conv_pos": 128, "conv_pos_groups": 16,
+    "extractor_mode": "default",
+    "encoder_layers": 12,
+    "encoder_embed_dim": 768,
+    "encoder_ffn_embed_dim": 3072,
+    "encoder_attention_heads": 12,
+    "activation_fn": "gelu",
+    "layer_norm_first": False,
+    "conv_bias": False,
+    "conv_pos": 128,
+    "conv_pos_groups": 16,
     "conv_feature_layers": "[(512, 10, 5)] + [(512, 3, 2)] * 4 + [(512,2,2)] + [(512,2,2)]",
-    "dropout": 0.1, "attention_dropout": 0.1, "activation_dropout": 0.0, "dropout_input": 0.0,
-    "encoder_layerdrop": 0.0, "layer_type": "transformer", "pos_conv_depth": 1,
+    "dropout": 0.1,
+    "attention_dropout": 0.1,
+    "activation_dropout": 0.0,
+    "dropout_input": 0.0,
+    "encoder_layerdrop": 0.0,
+    "layer_type": "transformer",
+    "pos_conv_depth": 1,
 }
 FINE_TUNED = {"wav2vec_ctc": "wav2vec2", "hubert_ctc": "hubert", "wav2vec_seq2seq": "wav2vec2"}
 FINE_TUNED_PREFIX = "w2v_encoder.w2v_model."
 
 # fairseq name -> transformers name (regular expressions, tried in order)
 RENAMES = [
-    (r"feature_extractor\.conv_layers\.(\d+)\.0\.(weight|bias)", r"feature_extractor.conv_layers.\1.conv.\2"),
-    (r"feature_extractor\.conv_layers\.0\.2\.(weight|bias)", r"feature_extractor.conv_layers.0.layer_norm.\1"),
-    (r"feature_extractor\.conv_layers\.(\d+)\.2\.1\.(weight|bias)", r"feature_extractor.conv_layers.\1.layer_norm.\2"),
+    (
+        r"feature_extractor\.conv_layers\.(\d+)\.0\.(weight|bias)",
+        r"feature_extractor.conv_layers.\1.conv.\2",
+    ),
+    (
+        r"feature_extractor\.conv_layers\.0\.2\.(weight|bias)",
+        r"feature_extractor.conv_layers.0.layer_norm.\1",
+    ),
+    (
+        r"feature_extractor\.conv_layers\.(\d+)\.2\.1\.(weight|bias)",
+        r"feature_extractor.conv_layers.\1.layer_norm.\2",
+    ),
     (r"layer_norm\.(weight|bias)", r"feature_projection.layer_norm.\1"),
     (r"post_extract_proj\.(weight|bias)", r"feature_projection.projection.\1"),
     (r"encoder\.pos_conv\.0\.bias", r"encoder.pos_conv_embed.conv.bias"),
     (r"encoder\.pos_conv\.0\.weight_g", r"encoder.pos_conv_embed.conv.WEIGHT_G"),
     (r"encoder\.pos_conv\.0\.weight_v", r"encoder.pos_conv_embed.conv.WEIGHT_V"),
     (r"encoder\.layer_norm\.(weight|bias)", r"encoder.layer_norm.\1"),
-    (r"encoder\.layers\.(\d+)\.self_attn\.(k|v|q|out)_proj\.(weight|bias)", r"encoder.layers.\1.attention.\2_proj.\3"),
-    (r"encoder\.layers\.(\d+)\.self_attn_layer_norm\.(weight|bias)", r"encoder.layers.\1.layer_norm.\2"),
-    (r"encoder\.layers\.(\d+)\.fc1\.(weight|bias)", r"encoder.layers.\1.feed_forward.intermediate_dense.\2"),
-    (r"encoder\.layers\.(\d+)\.fc2\.(weight|bias)", r"encoder.layers.\1.feed_forward.output_dense.\2"),
-    (r"encoder\.layers\.(\d+)\.final_layer_norm\.(weight|bias)", r"encoder.layers.\1.final_layer_norm.\2"),
+    (
+        r"encoder\.layers\.(\d+)\.self_attn\.(k|v|q|out)_proj\.(weight|bias)",
+        r"encoder.layers.\1.attention.\2_proj.\3",
+    ),
+    (
+        r"encoder\.layers\.(\d+)\.self_attn_layer_norm\.(weight|bias)",
+        r"encoder.layers.\1.layer_norm.\2",
+    ),
+    (
+        r"encoder\.layers\.(\d+)\.fc1\.(weight|bias)",
+        r"encoder.layers.\1.feed_forward.intermediate_dense.\2",
+    ),
+    (
+        r"encoder\.layers\.(\d+)\.fc2\.(weight|bias)",
+        r"encoder.layers.\1.feed_forward.output_dense.\2",
+    ),
+    (
+        r"encoder\.layers\.(\d+)\.final_layer_norm\.(weight|bias)",
+        r"encoder.layers.\1.final_layer_norm.\2",
+    ),
 ]
 # Tensors only used by the pretraining (or fine-tuning) objective.
-PRETRAINING_ONLY = re.compile(r"^(mask_emb|label_embs_concat|final_proj\..*|quantizer\..*|"
-                              r"project_q\..*|project_inp\..*|target_glu\..*|w2v_encoder\.proj\..*)$")
+PRETRAINING_ONLY = re.compile(
+    r"^(mask_emb|label_embs_concat|final_proj\..*|quantizer\..*|"
+    r"project_q\..*|project_inp\..*|target_glu\..*|w2v_encoder\.proj\..*)$"
+)
 
 
 class ConversionError(Exception):
@@ -82,7 +119,8 @@ def architecture(state):
         if not inner:
             raise ConversionError(
                 f"fine-tuned '{name}' checkpoint without the pretraining configuration "
-                "(w2v_args): convert the pretraining checkpoint it came from instead")
+                "(w2v_args): convert the pretraining checkpoint it came from instead"
+            )
         if "model" not in inner:  # legacy: a flat Namespace of pretraining args
             inner = {"model": inner, "task": inner}
         kind, model, task = FINE_TUNED[name], inner["model"], inner.get("task") or {}
@@ -95,8 +133,10 @@ def _kind(name):
     for kind in ("wav2vec2", "hubert"):
         if name.startswith(kind):
             return kind
-    raise ConversionError(f"unsupported fairseq model '{name}' (wav2vec2, hubert and their "
-                          "CTC fine-tunings are supported)")
+    raise ConversionError(
+        f"unsupported fairseq model '{name}' (wav2vec2, hubert and their "
+        "CTC fine-tunings are supported)"
+    )
 
 
 def setting(model_cfg, key):
@@ -120,9 +160,12 @@ def conv_layers(spec):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
             return value(node.left) * value(node.right)
         raise ConversionError(f"cannot read conv_feature_layers '{spec}'")
+
     layers = value(tree)
     if not all(isinstance(layer, tuple) and len(layer) == 3 for layer in layers):
-        raise ConversionError(f"conv_feature_layers '{spec}' is not a list of (dim, kernel, stride)")
+        raise ConversionError(
+            f"conv_feature_layers '{spec}' is not a list of (dim, kernel, stride)"
+        )
     return layers
 
 
@@ -132,8 +175,9 @@ def hf_configs(kind, model_cfg, task_cfg):
 
     for key, supported in (("layer_type", "transformer"), ("pos_conv_depth", 1)):
         if setting(model_cfg, key) != supported:
-            raise ConversionError(f"{key}={setting(model_cfg, key)} is not supported "
-                                  f"(only {supported})")
+            raise ConversionError(
+                f"{key}={setting(model_cfg, key)} is not supported (only {supported})"
+            )
     mode = setting(model_cfg, "extractor_mode")
     if mode not in ("default", "layer_norm"):
         raise ConversionError(f"unknown extractor_mode '{mode}'")
@@ -152,20 +196,27 @@ def hf_configs(kind, model_cfg, task_cfg):
         layerdrop=setting(model_cfg, "encoder_layerdrop"),
         feat_extract_norm="group" if mode == "default" else "layer",
         feat_extract_activation="gelu",
-        conv_dim=[c for c, _, _ in layers], conv_kernel=[k for _, k, _ in layers],
-        conv_stride=[s for _, _, s in layers], conv_bias=bool(setting(model_cfg, "conv_bias")),
+        conv_dim=[c for c, _, _ in layers],
+        conv_kernel=[k for _, k, _ in layers],
+        conv_stride=[s for _, _, s in layers],
+        conv_bias=bool(setting(model_cfg, "conv_bias")),
         num_conv_pos_embeddings=setting(model_cfg, "conv_pos"),
         num_conv_pos_embedding_groups=setting(model_cfg, "conv_pos_groups"),
         do_stable_layer_norm=bool(setting(model_cfg, "layer_norm_first")),
         layer_norm_eps=1e-5,
         # a frozen feature extractor: no SpecAugment-style masking, so no mask_emb
-        apply_spec_augment=False, mask_time_prob=0.0, mask_feature_prob=0.0,
+        apply_spec_augment=False,
+        mask_time_prob=0.0,
+        mask_feature_prob=0.0,
         architectures=["Wav2Vec2Model" if kind == "wav2vec2" else "HubertModel"],
     )
     feature_extractor = Wav2Vec2FeatureExtractor(
-        feature_size=1, sampling_rate=16000, padding_value=0.0,
+        feature_size=1,
+        sampling_rate=16000,
+        padding_value=0.0,
         do_normalize=bool(task_cfg.get("normalize", False)),
-        return_attention_mask=mode == "layer_norm")
+        return_attention_mask=mode == "layer_norm",
+    )
     return config, feature_extractor
 
 
@@ -198,7 +249,9 @@ def map_weights(fairseq_weights, hf_keys, fine_tuned):
         raise ConversionError(f"unexpected tensors (no mapping): {', '.join(sorted(unknown))}")
     missing = sorted(set(hf_keys) - set(mapped))
     if missing:
-        raise ConversionError(f"model tensors without a value in the checkpoint: {', '.join(missing)}")
+        raise ConversionError(
+            f"model tensors without a value in the checkpoint: {', '.join(missing)}"
+        )
     return mapped, sorted(dropped)
 
 
@@ -222,17 +275,24 @@ def convert(checkpoint, out_dir, log=print):
         mapped, dropped = map_weights(state["model"], list(hf_state), fine_tuned)
         for name, tensor in mapped.items():
             if tuple(tensor.shape) != tuple(hf_state[name].shape):
-                raise ConversionError(f"{name}: shape {tuple(tensor.shape)} in the checkpoint, "
-                                      f"{tuple(hf_state[name].shape)} expected from its config")
+                raise ConversionError(
+                    f"{name}: shape {tuple(tensor.shape)} in the checkpoint, "
+                    f"{tuple(hf_state[name].shape)} expected from its config"
+                )
         model.load_state_dict({k: v.float() for k, v in mapped.items()}, strict=True)
     except (ConversionError, KeyError, TypeError) as e:
         raise ConversionError(f"{checkpoint}: {e}") from None
-    record = {"source": str(Path(checkpoint).resolve()), "sha256": _sha256(checkpoint),
-              "model_type": kind, "fine_tuned": fine_tuned,
-              "extractor_mode": setting(model_cfg, "extractor_mode"),
-              "layer_norm_first": bool(setting(model_cfg, "layer_norm_first")),
-              "normalize": feature_extractor.do_normalize,
-              "converted_tensors": len(mapped), "dropped_pretraining_tensors": dropped}
+    record = {
+        "source": str(Path(checkpoint).resolve()),
+        "sha256": _sha256(checkpoint),
+        "model_type": kind,
+        "fine_tuned": fine_tuned,
+        "extractor_mode": setting(model_cfg, "extractor_mode"),
+        "layer_norm_first": bool(setting(model_cfg, "layer_norm_first")),
+        "normalize": feature_extractor.do_normalize,
+        "converted_tensors": len(mapped),
+        "dropped_pretraining_tensors": dropped,
+    }
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -245,9 +305,11 @@ def convert(checkpoint, out_dir, log=print):
         tmp.rename(out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    log(f"{checkpoint} -> {out_dir}: {kind}{' (fine-tuned encoder)' if fine_tuned else ''}, "
+    log(
+        f"{checkpoint} -> {out_dir}: {kind}{' (fine-tuned encoder)' if fine_tuned else ''}, "
         f"{config.num_hidden_layers} layers x {config.hidden_size}, "
-        f"extractor {config.feat_extract_norm} norm, normalize={feature_extractor.do_normalize}")
+        f"extractor {config.feat_extract_norm} norm, normalize={feature_extractor.do_normalize}"
+    )
     log(f"  dropped {len(dropped)} pretraining-only tensors: {', '.join(dropped) or 'none'}")
     return record
 
@@ -261,8 +323,9 @@ def _sha256(path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("checkpoint", help="fairseq checkpoint (.pt)")
     parser.add_argument("out_dir", help="Hugging Face folder to write (replaced)")
     args = parser.parse_args(argv)

@@ -23,6 +23,7 @@ The weighted sum is s3prl's Featurizer (softmax over one weight per layer,
 hidden_states[0] being the transformer input), so `frontend.featurizer.weights`
 holds the layer weights as in ESPnet's S3PRL frontend.
 """
+
 import types
 
 import torch
@@ -39,6 +40,7 @@ def load_upstream(model_path):
     from transformers import AutoFeatureExtractor, AutoModel
 
     from frontend.models import check_hf_folder
+
     check_hf_folder(model_path)
     extractor = AutoFeatureExtractor.from_pretrained(model_path, local_files_only=True)
     model = AutoModel.from_pretrained(model_path, local_files_only=True)
@@ -46,8 +48,9 @@ def load_upstream(model_path):
 
 
 class WeightedSumFrontend(AbsFrontend):
-    def __init__(self, model_path: str, fs=16000, upstream_dtype: str = "float32",
-                 layer_norm: bool = False):
+    def __init__(
+        self, model_path: str, fs=16000, upstream_dtype: str = "float32", layer_norm: bool = False
+    ):
         super().__init__()
         if str(fs) not in ("16000", "16k"):
             raise ValueError(f"the SSL models take 16 kHz audio, not fs={fs}")
@@ -65,7 +68,8 @@ class WeightedSumFrontend(AbsFrontend):
         shape = types.SimpleNamespace(  # what Featurizer reads from an s3prl upstream
             hidden_sizes=[config.hidden_size] * (config.num_hidden_layers + 1),
             downsample_rates=[320] * (config.num_hidden_layers + 1),
-            num_layers=config.num_hidden_layers + 1)
+            num_layers=config.num_hidden_layers + 1,
+        )
         self.featurizer = Featurizer(shape, normalize=layer_norm)
 
     def output_size(self):

@@ -43,6 +43,7 @@ leaves the previous outputs or none, never a half-written scp.
 normalized in float32 first). float16 needs --device cuda: on CPU it is refused
 (use bfloat16 there).
 """
+
 import argparse
 import os
 import shutil
@@ -65,9 +66,11 @@ class ExtractError(Exception):
 def load_model(location, out_dir, device, dtype):
     """(model, do_normalize, sampling rate) from a HF folder or a fairseq .pt."""
     from frontend.models import resolve
+
     folder = resolve(location, Path(out_dir) / "converted_model")  # ModelError if missing
 
     from transformers import AutoFeatureExtractor, AutoModel
+
     extractor = AutoFeatureExtractor.from_pretrained(folder, local_files_only=True)
     model = AutoModel.from_pretrained(folder, local_files_only=True)
     model.to(device=device, dtype=dtype).eval()
@@ -76,19 +79,23 @@ def load_model(location, out_dir, device, dtype):
 
 # --- audio
 
+
 def _open(value):
     """(samples, rate, channels) of a wav.scp value; samples float, first channel."""
-    from local.audio import AudioError, read_audio
+    from fileio.audio import AudioError, read_audio
+
     if value.endswith("|"):
         raise AudioError("pipe commands are not supported (dump the audio first)")
     if value.rsplit(":", 1)[-1].isdigit() and ".ark:" in value:
         import kaldiio
+
         rate, samples = kaldiio.load_mat(value)
         if np.issubdtype(samples.dtype, np.integer):  # Kaldi wav ark: int16 PCM
             samples = samples / float(np.iinfo(samples.dtype).max + 1)
         channels = 1 if samples.ndim == 1 else samples.shape[1]
         return (samples if samples.ndim == 1 else samples[:, 0]), rate, channels
     import soundfile
+
     if not Path(value).is_file():
         raise AudioError("no such file")
     channels = soundfile.info(value).channels
@@ -98,7 +105,8 @@ def _open(value):
 
 def read(value, rate):
     """float32 samples at `rate` (first channel) and a warning or None."""
-    from local.audio import resample
+    from fileio.audio import resample
+
     samples, file_rate, channels = _open(value)
     samples = resample(np.asarray(samples, dtype=np.float32), file_rate, rate)
     warning = f"{channels} channels, using the first" if channels > 1 else None
@@ -110,7 +118,9 @@ def num_samples(value, rate):
     if value.endswith("|") or ".ark:" in value:
         return len(read(value, rate)[0])
     import soundfile
-    from local.audio import AudioError
+
+    from fileio.audio import AudioError
+
     if not Path(value).is_file():
         raise AudioError("no such file")
     info = soundfile.info(value)
@@ -132,17 +142,21 @@ def make_batches(lengths, max_samples):
 
 # --- outputs
 
+
 class Outputs:
     """One ark + scp per layer, written in a temporary folder inside OUT_DIR and
     moved into place by commit()."""
 
     def __init__(self, out_dir, layers, all_layers):
         import kaldiio
+
         self.out_dir = Path(out_dir)
         self.tmp = Path(tempfile.mkdtemp(prefix=".extract.", suffix=".tmp", dir=self.out_dir))
         self.names = {k: f"feats_layer{k}" if all_layers else "feats" for k in layers}
-        self.writers = {k: kaldiio.WriteHelper(f"ark,scp:{self.tmp / n}.ark,{self.tmp / n}.scp")
-                        for k, n in self.names.items()}
+        self.writers = {
+            k: kaldiio.WriteHelper(f"ark,scp:{self.tmp / n}.ark,{self.tmp / n}.scp")
+            for k, n in self.names.items()
+        }
 
     def write(self, layer, utt, matrix):
         self.writers[layer](utt, matrix)
@@ -175,29 +189,40 @@ class Outputs:
 
 # --- the command
 
+
 def parse_layer(text):
     if text in ("all", "last"):
         return text
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a layer number, 'last' or 'all', not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a layer number, 'last' or 'all', not {text!r}"
+        ) from None
 
 
 def check_device(device, dtype_name):
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ExtractError(f"--device {device}: no CUDA device is available")
     if dtype_name == "float16" and not device.startswith("cuda"):
-        raise ExtractError("--dtype float16 needs --device cuda; on CPU use bfloat16 "
-                           "(or float32)")
+        raise ExtractError("--dtype float16 needs --device cuda; on CPU use bfloat16 (or float32)")
 
 
-def extract(model_location, wav_scp, out_dir, layer="last", dtype="float32",
-            batch_seconds=60.0, device="cpu", log=None):
+def extract(
+    model_location,
+    wav_scp,
+    out_dir,
+    layer="last",
+    dtype="float32",
+    batch_seconds=60.0,
+    device="cpu",
+    log=None,
+):
     """Write the features; return (written, skipped) utterance counts."""
     from tqdm import tqdm
 
-    from local.datadir import DataError, read_table
+    from fileio.kaldi_table import DataError, read_table
+
     log = log or (lambda message: tqdm.write(message, file=sys.stderr))
     check_device(device, dtype)
     try:
@@ -267,43 +292,70 @@ def extract(model_location, wav_scp, out_dir, layer="last", dtype="float32",
                     for k in layers:
                         matrices = states[k].float().cpu().numpy()
                         for i, utt in enumerate(utts):
-                            outputs.write(k, utt, matrices[i, :int(frames[i])])
+                            outputs.write(k, utt, matrices[i, : int(frames[i])])
                 written += len(utts)
         if written == 0:
-            raise ExtractError(f"none of the {len(table)} utterances of {wav_scp} could be "
-                               "read; nothing written")
+            raise ExtractError(
+                f"none of the {len(table)} utterances of {wav_scp} could be read; nothing written"
+            )
         outputs.commit()
     finally:
         outputs.discard()
-    names = ", ".join(f"{out_dir / n}.scp" for n in outputs.names.values()) if len(layers) == 1 \
+    names = (
+        ", ".join(f"{out_dir / n}.scp" for n in outputs.names.values())
+        if len(layers) == 1
         else f"{out_dir}/feats_layer{{0..{num_layers}}}.scp"
+    )
     log(f"frontend.extract: {written} utterances written to {names}; {skipped} skipped")
     return written, skipped
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m frontend.extract", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m frontend.extract",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("model", help="Hugging Face folder or fairseq checkpoint (.pt)")
     parser.add_argument("wav_scp", help="Kaldi wav.scp")
     parser.add_argument("out_dir", help="where feats.scp and the ark files go")
-    parser.add_argument("--layer", type=parse_layer, default="last",
-                        help="hidden state N (0 = transformer input, N = output of layer N), "
-                             "'last' (default) or 'all' (feats_layer<N>.scp for every N)")
-    parser.add_argument("--dtype", choices=list(DTYPES), default="float32",
-                        help="precision the model runs in (float16 only with --device cuda); "
-                             "the features are written as float32 (default: %(default)s)")
-    parser.add_argument("--batch_seconds", type=float, default=60.0,
-                        help="at most this much padded audio per batch (default: %(default)s)")
+    parser.add_argument(
+        "--layer",
+        type=parse_layer,
+        default="last",
+        help="hidden state N (0 = transformer input, N = output of layer N), "
+        "'last' (default) or 'all' (feats_layer<N>.scp for every N)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=list(DTYPES),
+        default="float32",
+        help="precision the model runs in (float16 only with --device cuda); "
+        "the features are written as float32 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch_seconds",
+        type=float,
+        default=60.0,
+        help="at most this much padded audio per batch (default: %(default)s)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.batch_seconds <= 0:
         parser.error("--batch_seconds must be positive")
 
     from frontend.models import ModelError
+
     try:
-        extract(args.model, args.wav_scp, args.out_dir, args.layer, args.dtype,
-                args.batch_seconds, args.device)
+        extract(
+            args.model,
+            args.wav_scp,
+            args.out_dir,
+            args.layer,
+            args.dtype,
+            args.batch_seconds,
+            args.device,
+        )
     except (ExtractError, ModelError) as e:
         sys.exit(f"frontend.extract: error: {e}")
 

@@ -8,6 +8,7 @@ prints the softmax weight of every layer (0 = the transformer's input) and
 writes exp/asr_X/layer_weights.png and layer_weights.txt. Exits with status 2
 when the model has no weighted-sum frontend (e.g. FBank).
 """
+
 import argparse
 import sys
 import textwrap
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from local.atomic import atomic_file, write_text
+from fileio.atomic import atomic_file, write_text
 
 PARAMETER = "frontend.featurizer.weights"
 
@@ -31,6 +32,7 @@ def layer_weights(model_file):
 
 def plot(weights, title, png):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -41,7 +43,9 @@ def plot(weights, title, png):
     ax.set_ylabel("softmax weight")
     ax.set_xticks(range(len(weights)))
     width = fig.get_figwidth()
-    ax.set_title("\n".join(textwrap.wrap(title, width=int(width * 13))), fontsize=9)  # ~13 chars/inch
+    ax.set_title(
+        "\n".join(textwrap.wrap(title, width=int(width * 13))), fontsize=9
+    )  # ~13 chars/inch
     ax.legend(fontsize=8)
     fig.tight_layout()
     with atomic_file(png, mode="wb") as f:
@@ -50,8 +54,9 @@ def plot(weights, title, png):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("exp", help="experiment folder (exp/asr_X)")
     parser.add_argument("--model", default="valid.acc.ave.pth", help="model file in the folder")
     args = parser.parse_args(argv)

@@ -14,6 +14,7 @@ its pretraining-only tensors, so frontend.convert_fairseq converts it back to th
 same network. They let the recipes and tests run the SSL frontend on a CPU with
 no download; their features are random, not speech representations.
 """
+
 import argparse
 from pathlib import Path
 
@@ -24,12 +25,30 @@ from frontend.convert_fairseq import hf_configs, hf_name, weight_norm_names
 CONV = [(32, 10, 5)] + [(32, 3, 2)] * 4 + [(32, 2, 2)] * 2
 CONV_SPEC = "[(32, 10, 5)] + [(32, 3, 2)] * 4 + [(32, 2, 2)] * 2"
 SIZES = {
-    "base": dict(extractor_mode="default", layer_norm_first=False, conv_bias=False, normalize=False,
-                 encoder_layers=3, encoder_embed_dim=48, encoder_ffn_embed_dim=96,
-                 encoder_attention_heads=4, conv_pos=16, conv_pos_groups=4),
-    "large": dict(extractor_mode="layer_norm", layer_norm_first=True, conv_bias=True, normalize=True,
-                  encoder_layers=4, encoder_embed_dim=64, encoder_ffn_embed_dim=128,
-                  encoder_attention_heads=4, conv_pos=16, conv_pos_groups=4),
+    "base": dict(
+        extractor_mode="default",
+        layer_norm_first=False,
+        conv_bias=False,
+        normalize=False,
+        encoder_layers=3,
+        encoder_embed_dim=48,
+        encoder_ffn_embed_dim=96,
+        encoder_attention_heads=4,
+        conv_pos=16,
+        conv_pos_groups=4,
+    ),
+    "large": dict(
+        extractor_mode="layer_norm",
+        layer_norm_first=True,
+        conv_bias=True,
+        normalize=True,
+        encoder_layers=4,
+        encoder_embed_dim=64,
+        encoder_ffn_embed_dim=128,
+        encoder_attention_heads=4,
+        conv_pos=16,
+        conv_pos_groups=4,
+    ),
 }
 FINAL_DIM = 16
 
@@ -37,11 +56,23 @@ FINAL_DIM = 16
 def fairseq_cfg(kind, size):
     settings = dict(SIZES[size])
     normalize = settings.pop("normalize")
-    model = dict(_name=kind, conv_feature_layers=CONV_SPEC, activation_fn="gelu",
-                 final_dim=FINAL_DIM, dropout=0.1, attention_dropout=0.1, activation_dropout=0.0,
-                 dropout_input=0.0, encoder_layerdrop=0.05, **settings)
-    task = dict(_name=f"{'audio' if kind == 'wav2vec2' else 'hubert'}_pretraining",
-                normalize=normalize, sample_rate=16000)
+    model = dict(
+        _name=kind,
+        conv_feature_layers=CONV_SPEC,
+        activation_fn="gelu",
+        final_dim=FINAL_DIM,
+        dropout=0.1,
+        attention_dropout=0.1,
+        activation_dropout=0.0,
+        dropout_input=0.0,
+        encoder_layerdrop=0.05,
+        **settings,
+    )
+    task = dict(
+        _name=f"{'audio' if kind == 'wav2vec2' else 'hubert'}_pretraining",
+        normalize=normalize,
+        sample_rate=16000,
+    )
     return {"model": model, "task": task}
 
 
@@ -57,29 +88,52 @@ def fairseq_names(cfg):
             names += [f"feature_extractor.conv_layers.{i}.2.1.{p}" for p in ("weight", "bias")]
         elif i == 0:
             names += [f"feature_extractor.conv_layers.0.2.{p}" for p in ("weight", "bias")]
-    names += ["layer_norm.weight", "layer_norm.bias", "post_extract_proj.weight",
-              "post_extract_proj.bias", "encoder.pos_conv.0.bias", "encoder.pos_conv.0.weight_g",
-              "encoder.pos_conv.0.weight_v", "encoder.layer_norm.weight", "encoder.layer_norm.bias"]
+    names += [
+        "layer_norm.weight",
+        "layer_norm.bias",
+        "post_extract_proj.weight",
+        "post_extract_proj.bias",
+        "encoder.pos_conv.0.bias",
+        "encoder.pos_conv.0.weight_g",
+        "encoder.pos_conv.0.weight_v",
+        "encoder.layer_norm.weight",
+        "encoder.layer_norm.bias",
+    ]
     for layer in range(model["encoder_layers"]):
         prefix = f"encoder.layers.{layer}."
-        for part in ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                     "self_attn.out_proj", "self_attn_layer_norm", "fc1", "fc2", "final_layer_norm"):
+        for part in (
+            "self_attn.q_proj",
+            "self_attn.k_proj",
+            "self_attn.v_proj",
+            "self_attn.out_proj",
+            "self_attn_layer_norm",
+            "fc1",
+            "fc2",
+            "final_layer_norm",
+        ):
             names += [f"{prefix}{part}.weight", f"{prefix}{part}.bias"]
     return names
 
 
 def pretraining_tensors(kind, dim):
     """Random stand-ins for the heads a pretraining checkpoint also holds."""
-    tensors = {"mask_emb": torch.rand(dim), "final_proj.weight": torch.randn(FINAL_DIM, dim),
-               "final_proj.bias": torch.randn(FINAL_DIM)}
+    tensors = {
+        "mask_emb": torch.rand(dim),
+        "final_proj.weight": torch.randn(FINAL_DIM, dim),
+        "final_proj.bias": torch.randn(FINAL_DIM),
+    }
     if kind == "hubert":
         tensors["label_embs_concat"] = torch.randn(104, FINAL_DIM)  # 4 specials + 100 clusters
     else:
-        tensors.update({"quantizer.vars": torch.randn(1, 16, FINAL_DIM // 2),
-                        "quantizer.weight_proj.weight": torch.randn(16, CONV[-1][0]),
-                        "quantizer.weight_proj.bias": torch.randn(16),
-                        "project_q.weight": torch.randn(FINAL_DIM, FINAL_DIM),
-                        "project_q.bias": torch.randn(FINAL_DIM)})
+        tensors.update(
+            {
+                "quantizer.vars": torch.randn(1, 16, FINAL_DIM // 2),
+                "quantizer.weight_proj.weight": torch.randn(16, CONV[-1][0]),
+                "quantizer.weight_proj.bias": torch.randn(16),
+                "project_q.weight": torch.randn(FINAL_DIM, FINAL_DIM),
+                "project_q.bias": torch.randn(FINAL_DIM),
+            }
+        )
     return tensors
 
 
@@ -104,15 +158,22 @@ def make(kind, size, out_dir, seed=0):
     names = weight_norm_names(list(hf_state))
     weights = {n: hf_state[hf_name(n, names)].clone() for n in fairseq_names(cfg)}
     weights.update(pretraining_tensors(kind, config.hidden_size))
-    checkpoint = {"args": None, "cfg": cfg, "model": weights, "optimizer_history": [],
-                  "extra_state": {"epoch": 1}, "task_state": {}}
+    checkpoint = {
+        "args": None,
+        "cfg": cfg,
+        "model": weights,
+        "optimizer_history": [],
+        "extra_state": {"epoch": 1},
+        "task_state": {},
+    }
     torch.save(checkpoint, Path(out_dir) / f"{name}-fairseq-ckpt.pt")
     return folder
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("out_dir")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

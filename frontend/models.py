@@ -8,6 +8,7 @@ and the weights (pytorch_model.bin or model.safetensors), or a fairseq checkpoin
 so that parallel jobs convert it once; the conversion is redone only when the
 checkpoint changes (size or modification time). Nothing is ever downloaded.
 """
+
 import argparse
 import fcntl
 import json
@@ -16,11 +17,17 @@ from pathlib import Path
 
 from frontend.checkpoint import CheckpointError
 
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
-                "pytorch_model.bin.index.json")
-WHERE_TO_GET = ("the models are at https://huggingface.co/TencentGameMate (chinese-wav2vec2-base, "
-                "chinese-wav2vec2-large, chinese-hubert-base, chinese-hubert-large: the folder, or "
-                "its chinese-*-fairseq-ckpt.pt); set its location in db.sh")
+WEIGHT_FILES = (
+    "model.safetensors",
+    "pytorch_model.bin",
+    "model.safetensors.index.json",
+    "pytorch_model.bin.index.json",
+)
+WHERE_TO_GET = (
+    "the models are at https://huggingface.co/TencentGameMate (chinese-wav2vec2-base, "
+    "chinese-wav2vec2-large, chinese-hubert-base, chinese-hubert-large: the folder, or "
+    "its chinese-*-fairseq-ckpt.pt); set its location in db.sh"
+)
 
 
 class ModelError(Exception):
@@ -30,13 +37,18 @@ class ModelError(Exception):
 def check_hf_folder(folder):
     """Raise ModelError naming what a Hugging Face model folder lacks."""
     folder = Path(folder)
-    missing = [name for name in ("config.json", "preprocessor_config.json")
-               if not (folder / name).is_file()]
+    missing = [
+        name
+        for name in ("config.json", "preprocessor_config.json")
+        if not (folder / name).is_file()
+    ]
     if not any((folder / name).is_file() for name in WEIGHT_FILES):
         missing.append("pytorch_model.bin or model.safetensors")
     if missing:
-        raise ModelError(f"{folder}: not a complete Hugging Face model folder, missing "
-                         f"{', '.join(missing)} ({WHERE_TO_GET})")
+        raise ModelError(
+            f"{folder}: not a complete Hugging Face model folder, missing "
+            f"{', '.join(missing)} ({WHERE_TO_GET})"
+        )
 
 
 def resolve(location, cache_dir):
@@ -46,9 +58,11 @@ def resolve(location, cache_dir):
         check_hf_folder(location)
         return location.resolve()
     if not location.is_file():
-        raise ModelError(f"{location}: no such model folder or checkpoint; expected a Hugging "
-                         "Face folder (config.json, preprocessor_config.json, "
-                         f"pytorch_model.bin or model.safetensors) or a fairseq .pt ({WHERE_TO_GET})")
+        raise ModelError(
+            f"{location}: no such model folder or checkpoint; expected a Hugging "
+            "Face folder (config.json, preprocessor_config.json, "
+            f"pytorch_model.bin or model.safetensors) or a fairseq .pt ({WHERE_TO_GET})"
+        )
     from frontend.convert_fairseq import ConversionError, convert
 
     cache_dir = Path(cache_dir)
@@ -69,8 +83,9 @@ def resolve(location, cache_dir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("location", help="Hugging Face folder or fairseq .pt")
     parser.add_argument("cache_dir", help="where converted checkpoints go")
     args = parser.parse_args(argv)

@@ -5,6 +5,7 @@ hidden states with each utterance's features independent of its batch.
 Only torch is imported here (s3prl and espnet take ~20 s to import), so the
 extraction command starts quickly.
 """
+
 import torch
 
 
@@ -24,7 +25,7 @@ def hidden_states(model, wav, lengths):
     """All hidden states (the transformer input first) and the frame counts."""
     if model.config.feat_extract_norm == "group":
         # GroupNorm statistics over each utterance's own samples only
-        convs = [model.feature_extractor(wav[i:i + 1, :int(n)]) for i, n in enumerate(lengths)]
+        convs = [model.feature_extractor(wav[i : i + 1, : int(n)]) for i, n in enumerate(lengths)]
         frames = max(c.shape[-1] for c in convs)
         conv = torch.cat([torch.nn.functional.pad(c, (0, frames - c.shape[-1])) for c in convs])
     else:

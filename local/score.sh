@@ -6,10 +6,10 @@
 # REF_TEXT, HYP_TEXT: Kaldi text files (<utt> <transcript>); spaces are removed and
 # characters compared. Prints sclite's summary table and the CER; OUT_DIR gets
 # result.txt (summary + per-utterance alignments), ref.trn and hyp.trn.
-# See `python -m local.score --help` for the details.
+# See `python -m local.report.score --help` for the details.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 if [ -z "${VIRTUAL_ENV:-}" ] || [ "${MAIN_ROOT:-}" != "$root" ]; then
   . "$root/path.sh"
 fi
-exec python -m local.score "$@"
+exec python -m local.report.score "$@"

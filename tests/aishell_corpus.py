@@ -1,4 +1,5 @@
 """Build small corpora in Aishell-1's layout for the tests."""
+
 import io
 import tarfile
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Shared test helpers: the project root on sys.path and small fixtures."""
+
 import os
 import shutil
 import subprocess
@@ -16,9 +17,16 @@ def project_env(**extra):
     """Environment of a shell that sourced path.sh."""
     env = dict(os.environ)
     venv = ROOT / ".venv"
-    env.update(PATH=f"{venv / 'bin'}:{env['PATH']}", VIRTUAL_ENV=str(venv), MAIN_ROOT=str(ROOT),
-               PYTHONPATH=str(ROOT), PYTHONSAFEPATH="1", LC_ALL="C.UTF-8",
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    env.update(
+        PATH=f"{venv / 'bin'}:{env['PATH']}",
+        VIRTUAL_ENV=str(venv),
+        MAIN_ROOT=str(ROOT),
+        PYTHONPATH=str(ROOT),
+        PYTHONSAFEPATH="1",
+        LC_ALL="C.UTF-8",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+    )
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

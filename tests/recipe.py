@@ -1,5 +1,6 @@
 """A throw-away recipe folder for end-to-end tests: the shared driver, the mini
 recipe's data preparation, tiny configs, and a few utterances of the mini corpus."""
+
 import tarfile
 from pathlib import Path
 
@@ -12,17 +13,27 @@ MINI_CORPUS = MINI / "corpus/data_aishell"
 
 def mini_subset(root, per_speaker):
     """A corpus with the first `per_speaker[spk]` utterances of some mini-corpus speakers."""
-    texts = dict(line.split(" ", 1) for line in
-                 (MINI_CORPUS / "transcript/aishell_transcript_v0.8.txt").read_text("utf-8").splitlines())
+    texts = dict(
+        line.split(" ", 1)
+        for line in (MINI_CORPUS / "transcript/aishell_transcript_v0.8.txt")
+        .read_text("utf-8")
+        .splitlines()
+    )
     corpus = AishellCorpus(root)
     for number, (spk, count) in enumerate(per_speaker.items()):
         with tarfile.open(MINI_CORPUS / f"wav/{spk}.tar.gz") as tar:
             members = sorted((m for m in tar.getmembers() if m.isfile()), key=lambda m: m.name)
             for member in members[:count]:
                 split, _, name = member.name.split("/")
-                utt = name[:-len(".wav")]
-                corpus.add(split, spk, utt, texts[utt], audio=tar.extractfile(member).read(),
-                           packed=number == 0)  # one speaker stays packed
+                utt = name[: -len(".wav")]
+                corpus.add(
+                    split,
+                    spk,
+                    utt,
+                    texts[utt],
+                    audio=tar.extractfile(member).read(),
+                    packed=number == 0,
+                )  # one speaker stays packed
     return corpus.write()
 
 
@@ -39,8 +50,23 @@ def make_recipe(folder, corpus, recipe="mini_zh", corpus_variable="MINI_ZH"):
     return folder, {corpus_variable: str(corpus)}
 
 
-DRIVER_ARGS = ["--train_set", "train", "--valid_set", "dev", "--test_sets", "dev test",
-               "--asr_config", "conf/train_asr_tiny.yaml", "--lm_config", "conf/train_lm_tiny.yaml",
-               "--inference_config", "conf/decode_tiny.yaml",
-               "--inference_asr_model", "valid.acc.ave_2best.pth",
-               "--nj", "2", "--inference_nj", "2"]
+DRIVER_ARGS = [
+    "--train_set",
+    "train",
+    "--valid_set",
+    "dev",
+    "--test_sets",
+    "dev test",
+    "--asr_config",
+    "conf/train_asr_tiny.yaml",
+    "--lm_config",
+    "conf/train_lm_tiny.yaml",
+    "--inference_config",
+    "conf/decode_tiny.yaml",
+    "--inference_asr_model",
+    "valid.acc.ave_2best.pth",
+    "--nj",
+    "2",
+    "--inference_nj",
+    "2",
+]

@@ -19,6 +19,7 @@ slurm-client and munge: without them the tests are skipped, except in CI
 (CI set), where they fail. If the cluster does not come up the fixture fails
 with the daemons' logs.
 """
+
 import getpass
 import os
 import shutil
@@ -36,16 +37,18 @@ CLIENTS = ("sbatch", "sinfo", "squeue", "scancel")
 
 @dataclass
 class SlurmCluster:
-    conf: Path        # its slurm.conf
-    env: dict         # the environment variables a client needs: SLURM_CONF
-    cmd: str          # job runner command line for cmd.sh's train_cmd/cuda_cmd/decode_cmd
-    logs: Path        # the daemons' logs
+    conf: Path  # its slurm.conf
+    env: dict  # the environment variables a client needs: SLURM_CONF
+    cmd: str  # job runner command line for cmd.sh's train_cmd/cuda_cmd/decode_cmd
+    logs: Path  # the daemons' logs
     partition: str = "debug"
 
 
 def _exe(name):
-    return shutil.which(name) or next((f"{d}/{name}" for d in ("/usr/sbin", "/usr/bin")
-                                       if os.access(f"{d}/{name}", os.X_OK)), None)
+    return shutil.which(name) or next(
+        (f"{d}/{name}" for d in ("/usr/sbin", "/usr/bin") if os.access(f"{d}/{name}", os.X_OK)),
+        None,
+    )
 
 
 def _free_ports(n):
@@ -66,9 +69,19 @@ def _node_lines(slurmd, ports):
     (CPUs, sockets, cores, memory), each node's slurmd on its own port."""
     out = subprocess.run([slurmd, "-C"], capture_output=True, text=True, check=True).stdout
     resources = [w for w in out.splitlines()[0].split() if not w.startswith("NodeName=")]
-    return "\n".join(" ".join([f"NodeName={name}", "NodeAddr=127.0.0.1", "NodeHostname=localhost",
-                               f"Port={port}", *resources, "State=UNKNOWN"])
-                     for name, port in zip(NODES, ports))
+    return "\n".join(
+        " ".join(
+            [
+                f"NodeName={name}",
+                "NodeAddr=127.0.0.1",
+                "NodeHostname=localhost",
+                f"Port={port}",
+                *resources,
+                "State=UNKNOWN",
+            ]
+        )
+        for name, port in zip(NODES, ports)
+    )
 
 
 def _write_conf(root, user, slurmd):
@@ -124,8 +137,10 @@ def start_cluster(root):
     """Start the cluster under root; return (SlurmCluster, its daemons, their environment)."""
     missing = [n for n in DAEMONS + CLIENTS if _exe(n) is None]
     if missing:
-        message = (f"Slurm is not installed (missing {', '.join(missing)}): "
-                   "apt-get install slurmctld slurmd slurm-client munge")
+        message = (
+            f"Slurm is not installed (missing {', '.join(missing)}): "
+            "apt-get install slurmctld slurmd slurm-client munge"
+        )
         if not os.environ.get("CI"):
             pytest.skip(message)  # a developer machine without Slurm; CI must have it
         pytest.fail(message)
@@ -140,26 +155,54 @@ def start_cluster(root):
 
     def daemon(argv, name):
         out = open(root / "log" / f"{name}.out", "w")
-        procs.append(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                      stdin=subprocess.DEVNULL, start_new_session=True))
+        procs.append(
+            subprocess.Popen(
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
 
     try:
-        daemon([_exe("munged"), "--foreground", "--force", f"--key-file={key}",
-                f"--socket={root}/munge/socket", f"--pid-file={root}/munge/munged.pid",
-                f"--log-file={root}/munge/munged.log", f"--seed-file={root}/munge/seed"],
-               "munged")
+        daemon(
+            [
+                _exe("munged"),
+                "--foreground",
+                "--force",
+                f"--key-file={key}",
+                f"--socket={root}/munge/socket",
+                f"--pid-file={root}/munge/munged.pid",
+                f"--log-file={root}/munge/munged.log",
+                f"--seed-file={root}/munge/seed",
+            ],
+            "munged",
+        )
         _wait(lambda: (root / "munge" / "socket").exists(), procs, root, "munged's socket")
-        daemon([_exe("slurmctld"), "-D", "-i"], "slurmctld")   # -i: ignore old state
+        daemon([_exe("slurmctld"), "-D", "-i"], "slurmctld")  # -i: ignore old state
         for name in NODES:
             daemon([_exe("slurmd"), "-D", "-N", name], f"slurmd.{name}")
         sinfo = [_exe("sinfo"), "-h", "-N", "-o", "%T"]
-        _wait(lambda: subprocess.run(sinfo, env=env, capture_output=True, text=True)
-              .stdout.split() == ["idle"] * len(NODES), procs, root, "the nodes to be idle in sinfo")
+        _wait(
+            lambda: (
+                subprocess.run(sinfo, env=env, capture_output=True, text=True).stdout.split()
+                == ["idle"] * len(NODES)
+            ),
+            procs,
+            root,
+            "the nodes to be idle in sinfo",
+        )
     except BaseException:
         stop_cluster(procs, env, cancel_jobs=False)
         raise
-    cluster = SlurmCluster(conf=conf, env={"SLURM_CONF": str(conf)},
-                           cmd="python -m local.jobs --backend slurm", logs=root / "log")
+    cluster = SlurmCluster(
+        conf=conf,
+        env={"SLURM_CONF": str(conf)},
+        cmd="python -m local.runtime.jobs --backend slurm",
+        logs=root / "log",
+    )
     return cluster, procs, env
 
 
@@ -168,8 +211,11 @@ def _wait(ready, procs, root, what, timeout=30):
     while not ready():
         dead = [p for p in procs if p.poll() is not None]
         if dead or time.time() > deadline:
-            why = (f"{Path(dead[0].args[0]).name} exited with {dead[0].returncode}" if dead
-                   else f"no {what} after {timeout} s")
+            why = (
+                f"{Path(dead[0].args[0]).name} exited with {dead[0].returncode}"
+                if dead
+                else f"no {what} after {timeout} s"
+            )
             pytest.fail(f"the test Slurm cluster did not start: {why}\n{_logs(root)}")
         time.sleep(0.2)
 

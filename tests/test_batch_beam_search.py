@@ -1,5 +1,6 @@
 """The batched beam search against ESPnet's, on small random models: same
 hypotheses, same scores, for every utterance of a batch of different lengths."""
+
 import pytest
 import torch
 from espnet.nets.batch_beam_search import BatchBeamSearch as EspnetBatchBeamSearch
@@ -11,8 +12,8 @@ from espnet2.asr.decoder.rnn_decoder import RNNDecoder
 from espnet2.asr.decoder.transformer_decoder import TransformerDecoder
 from espnet2.lm.transformer_lm import TransformerLM
 
-from local.batch_beam_search import BatchBeamSearch, Unsupported
-from local.batch_ctc_prefix import BatchCTCPrefixScorer
+from local.decode.batch_beam_search import BatchBeamSearch, Unsupported
+from local.decode.batch_ctc_prefix import BatchCTCPrefixScorer
 
 VOCAB, DIM = 13, 16
 EOS = VOCAB - 1
@@ -20,7 +21,9 @@ EOS = VOCAB - 1
 
 def random_models(seed, blank_bias):
     torch.manual_seed(seed)
-    decoder = TransformerDecoder(VOCAB, DIM, attention_heads=2, linear_units=32, num_blocks=2).eval()
+    decoder = TransformerDecoder(
+        VOCAB, DIM, attention_heads=2, linear_units=32, num_blocks=2
+    ).eval()
     ctc = CTC(VOCAB, DIM).eval()
     with torch.no_grad():  # peaky CTC posteriors, blank-heavy: hypotheses end before the last frame
         ctc.ctc_lo.weight.mul_(4.0)
@@ -30,24 +33,81 @@ def random_models(seed, blank_bias):
 
 
 def espnet_search(decoder, ctc, lm, *, ctc_weight, lm_weight, penalty, beam):
-    scorers = {"decoder": decoder, "ctc": CTCPrefixScorer(ctc, EOS), "lm": lm,
-               "length_bonus": LengthBonus(VOCAB)}
-    weights = {"decoder": 1.0 - ctc_weight, "ctc": ctc_weight, "lm": lm_weight, "length_bonus": penalty}
-    return EspnetBatchBeamSearch(scorers=scorers, weights=weights, beam_size=beam, vocab_size=VOCAB,
-                                 sos=EOS, eos=EOS,
-                                 pre_beam_score_key=None if ctc_weight == 1.0 else "full").eval()
+    scorers = {
+        "decoder": decoder,
+        "ctc": CTCPrefixScorer(ctc, EOS),
+        "lm": lm,
+        "length_bonus": LengthBonus(VOCAB),
+    }
+    weights = {
+        "decoder": 1.0 - ctc_weight,
+        "ctc": ctc_weight,
+        "lm": lm_weight,
+        "length_bonus": penalty,
+    }
+    return EspnetBatchBeamSearch(
+        scorers=scorers,
+        weights=weights,
+        beam_size=beam,
+        vocab_size=VOCAB,
+        sos=EOS,
+        eos=EOS,
+        pre_beam_score_key=None if ctc_weight == 1.0 else "full",
+    ).eval()
 
 
 SETTINGS = [
-    dict(ctc_weight=0.3, lm_weight=0.5, penalty=0.0, beam=4, maxlenratio=0.0, minlenratio=0.0, blank_bias=3.0),
-    dict(ctc_weight=1.0, lm_weight=0.3, penalty=0.0, beam=5, maxlenratio=0.0, minlenratio=0.0, blank_bias=3.0),
-    dict(ctc_weight=0.5, lm_weight=0.0, penalty=0.5, beam=3, maxlenratio=0.6, minlenratio=0.2, blank_bias=3.0),
-    dict(ctc_weight=0.0, lm_weight=0.2, penalty=0.0, beam=4, maxlenratio=0.0, minlenratio=0.0, blank_bias=0.0),
-    dict(ctc_weight=0.5, lm_weight=0.3, penalty=0.0, beam=6, maxlenratio=-3, minlenratio=0.0, blank_bias=0.0),
+    dict(
+        ctc_weight=0.3,
+        lm_weight=0.5,
+        penalty=0.0,
+        beam=4,
+        maxlenratio=0.0,
+        minlenratio=0.0,
+        blank_bias=3.0,
+    ),
+    dict(
+        ctc_weight=1.0,
+        lm_weight=0.3,
+        penalty=0.0,
+        beam=5,
+        maxlenratio=0.0,
+        minlenratio=0.0,
+        blank_bias=3.0,
+    ),
+    dict(
+        ctc_weight=0.5,
+        lm_weight=0.0,
+        penalty=0.5,
+        beam=3,
+        maxlenratio=0.6,
+        minlenratio=0.2,
+        blank_bias=3.0,
+    ),
+    dict(
+        ctc_weight=0.0,
+        lm_weight=0.2,
+        penalty=0.0,
+        beam=4,
+        maxlenratio=0.0,
+        minlenratio=0.0,
+        blank_bias=0.0,
+    ),
+    dict(
+        ctc_weight=0.5,
+        lm_weight=0.3,
+        penalty=0.0,
+        beam=6,
+        maxlenratio=-3,
+        minlenratio=0.0,
+        blank_bias=0.0,
+    ),
 ]
 
 
-@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: f"ctc{s['ctc_weight']}_beam{s['beam']}_max{s['maxlenratio']}")
+@pytest.mark.parametrize(
+    "setting", SETTINGS, ids=lambda s: f"ctc{s['ctc_weight']}_beam{s['beam']}_max{s['maxlenratio']}"
+)
 def test_same_nbest_as_espnet(setting):
     setting = dict(setting)
     maxlenratio, minlenratio = setting.pop("maxlenratio"), setting.pop("minlenratio")
@@ -66,9 +126,10 @@ def test_same_nbest_as_espnet(setting):
         # hypotheses that CTC cannot produce (more tokens than frames) score about
         # k * LOGZERO: float32 ties in any order; the others must be equal
         possible = [h for h in expected if h.score > -1e8]
-        assert [h.yseq for h in hyps[:len(possible)]] == [h.yseq.tolist() for h in possible]
-        assert [h.score for h in hyps[:len(possible)]] == pytest.approx(
-            [float(h.score) for h in possible], abs=1e-4)
+        assert [h.yseq for h in hyps[: len(possible)]] == [h.yseq.tolist() for h in possible]
+        assert [h.score for h in hyps[: len(possible)]] == pytest.approx(
+            [float(h.score) for h in possible], abs=1e-4
+        )
         checked += len(possible)
     assert checked >= len(encoder_outputs) * setting["beam"]  # n-best lists, not only the best
 
@@ -101,7 +162,13 @@ def test_ctc_prefix_scores_equal_espnet():
 
 def test_rnn_decoder_is_left_to_espnet():
     decoder = RNNDecoder(VOCAB, DIM)
-    search = EspnetBatchBeamSearch(scorers={"decoder": decoder}, weights={"decoder": 1.0}, beam_size=2,
-                                   vocab_size=VOCAB, sos=EOS, eos=EOS)
+    search = EspnetBatchBeamSearch(
+        scorers={"decoder": decoder},
+        weights={"decoder": 1.0},
+        beam_size=2,
+        vocab_size=VOCAB,
+        sos=EOS,
+        eos=EOS,
+    )
     with pytest.raises(Unsupported, match="RNNDecoder"):
         BatchBeamSearch.from_espnet(search)

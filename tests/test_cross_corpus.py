@@ -1,29 +1,45 @@
 """Cross-corpus decoding and the seed's tables, on an Aishell-layout and a
 WenetSpeech-format mini recipe: each recipe trains a tiny model, decodes its own
 test sets and the other corpus's (imported through --test_sets PATH), and
-local.seed_tables puts every number in the right table."""
+local.report.seed_tables puts every number in the right table."""
+
 import pytest
 
 from conftest import run
-from local.datadir import read_table
+from fileio.kaldi_table import read_table
 from recipe import make_recipe, mini_subset
 from wenetspeech_corpus import WenetSpeechCorpus, mini_utterances
 
-COMMON = ["--use_lm", "false", "--asr_config", "conf/train_asr_tiny.yaml",
-          "--asr_args", "--max_epoch 1", "--inference_config", "conf/decode_tiny.yaml",
-          "--inference_asr_model", "valid.acc.ave.pth", "--nj", "2", "--inference_nj", "2"]
+COMMON = [
+    "--use_lm",
+    "false",
+    "--asr_config",
+    "conf/train_asr_tiny.yaml",
+    "--asr_args",
+    "--max_epoch 1",
+    "--inference_config",
+    "conf/decode_tiny.yaml",
+    "--inference_asr_model",
+    "valid.acc.ave.pth",
+    "--nj",
+    "2",
+    "--inference_nj",
+    "2",
+]
 
 
 def wenetspeech_corpus(root):
     speech = mini_utterances(("S0001", "S0002", "S0010", "S0012"))
     corpus = WenetSpeechCorpus(root)
     corpus.add_audio("Y0000000000_aaaa", "train", speech["S0001"][:14], ["S", "M", "L"])
-    corpus.add_audio("X0000000001_bbbb", "train", speech["S0002"][:14], ["S", "M", "L"],
-                     source="podcast")
+    corpus.add_audio(
+        "X0000000001_bbbb", "train", speech["S0002"][:14], ["S", "M", "L"], source="podcast"
+    )
     corpus.add_audio("DEV_T0000000000", "dev", speech["S0010"][:4], ["DEV"])
     corpus.add_audio("TEST_NET_Y0000000000_cccc", "test_net", speech["S0012"][:3], ["TEST_NET"])
-    corpus.add_audio("TEST_MEETING_T0000000001", "test_meeting", speech["S0012"][3:6],
-                     ["TEST_MEETING"])
+    corpus.add_audio(
+        "TEST_MEETING_T0000000001", "test_meeting", speech["S0012"][3:6], ["TEST_MEETING"]
+    )
     return corpus.write()
 
 
@@ -32,26 +48,64 @@ def recipes(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cross")
     aishell, aishell_env = make_recipe(
         tmp / "egs2/aishell/asr1",
-        mini_subset(tmp / "aishell_corpus", {"S0003": 20, "S0004": 20, "S0011": 5, "S0013": 5}))
-    wenet, wenet_env = make_recipe(tmp / "egs2/wenetspeech/asr1",
-                                   wenetspeech_corpus(tmp / "wenetspeech_corpus"),
-                                   "wenetspeech", "WENETSPEECH")
+        mini_subset(tmp / "aishell_corpus", {"S0003": 20, "S0004": 20, "S0011": 5, "S0013": 5}),
+    )
+    wenet, wenet_env = make_recipe(
+        tmp / "egs2/wenetspeech/asr1",
+        wenetspeech_corpus(tmp / "wenetspeech_corpus"),
+        "wenetspeech",
+        "WENETSPEECH",
+    )
     aishell_args = ["--train_set", "train", "--valid_set", "dev"]
-    wenet_args = ["--train_set", "train_s", "--valid_set", "dev",
-                  "--local_data_opts", "--set S --nj 2", "--audio_format", "none"]
+    wenet_args = [
+        "--train_set",
+        "train_s",
+        "--valid_set",
+        "dev",
+        "--local_data_opts",
+        "--set S --nj 2",
+        "--audio_format",
+        "none",
+    ]
     # each recipe's own data first, then every stage with the other's test sets
-    run(["./asr.sh", *aishell_args, *COMMON, "--test_sets", "dev test", "--stop_stage", "1"],
-        cwd=aishell, **aishell_env)
-    run(["./asr.sh", *wenet_args, *COMMON, "--test_sets", "dev", "--stop_stage", "1"],
-        cwd=wenet, **wenet_env)
+    run(
+        ["./asr.sh", *aishell_args, *COMMON, "--test_sets", "dev test", "--stop_stage", "1"],
+        cwd=aishell,
+        **aishell_env,
+    )
+    run(
+        ["./asr.sh", *wenet_args, *COMMON, "--test_sets", "dev", "--stop_stage", "1"],
+        cwd=wenet,
+        **wenet_env,
+    )
     procs = {
-        "aishell": run(["./asr.sh", *aishell_args, *COMMON, "--test_sets",
-                        "dev test ../../wenetspeech/asr1/data/test_net "
-                        "../../wenetspeech/asr1/data/test_meeting", "--stop_stage", "9"],
-                       cwd=aishell, **aishell_env),
-        "wenetspeech": run(["./asr.sh", *wenet_args, *COMMON, "--test_sets",
-                            "dev test_net test_meeting ../../aishell/asr1/data/test",
-                            "--stop_stage", "9"], cwd=wenet, **wenet_env),
+        "aishell": run(
+            [
+                "./asr.sh",
+                *aishell_args,
+                *COMMON,
+                "--test_sets",
+                "dev test ../../wenetspeech/asr1/data/test_net "
+                "../../wenetspeech/asr1/data/test_meeting",
+                "--stop_stage",
+                "9",
+            ],
+            cwd=aishell,
+            **aishell_env,
+        ),
+        "wenetspeech": run(
+            [
+                "./asr.sh",
+                *wenet_args,
+                *COMMON,
+                "--test_sets",
+                "dev test_net test_meeting ../../aishell/asr1/data/test",
+                "--stop_stage",
+                "9",
+            ],
+            cwd=wenet,
+            **wenet_env,
+        ),
     }
     return aishell, wenet, procs
 
@@ -71,7 +125,7 @@ def test_imported_test_sets_are_decoded_and_scored(recipes):
     # the WenetSpeech recipe trained without a dump, reading segments from the opus files
     log = (wenet / "exp/asr_train_asr_tiny/log/train.log").read_text()
     assert "1epoch results" in log and "segments_sound" in log
-    assert "Stage 5" not in procs["wenetspeech"].stderr          # no LM
+    assert "Stage 5" not in procs["wenetspeech"].stderr  # no LM
     for dset in ("train_s", "dev", "test_net", "test_meeting"):
         assert (wenet / f"dump/raw/{dset}/audio_format").read_text().strip() == "none"
         assert not list((wenet / f"dump/raw/{dset}").glob("data/**/*.flac"))
@@ -82,19 +136,34 @@ def test_imported_test_sets_are_decoded_and_scored(recipes):
 def test_seed_tables_put_every_number_in_its_table(recipes):
     aishell, wenet, _ = recipes
     out = aishell.parent.parent / "tables.md"
-    proc = run(["python", "-m", "local.seed_tables", "--aishell", str(aishell),
-                "--wenetspeech", str(wenet), "--out", str(out)])
+    proc = run(
+        [
+            "python",
+            "-m",
+            "local.report.seed_tables",
+            "--aishell",
+            str(aishell),
+            "--wenetspeech",
+            str(wenet),
+            "--out",
+            str(out),
+        ]
+    )
     aishell_table, wenet_table = proc.stdout.split("## WenetSpeech")
-    rows = {line.split("|")[3]: line for line in aishell_table.splitlines()
-            if line.startswith("|fbank|")}
+    rows = {
+        line.split("|")[3]: line
+        for line in aishell_table.splitlines()
+        if line.startswith("|fbank|")
+    }
     own = rows["aishell/asr_train_asr_tiny"].split("|")
     assert own[2] == "Aishell 178h" and " / 4.4 (" in own[5] and " / 4.7 (" in own[6]
     cross = rows["wenetspeech/asr_train_asr_tiny"].split("|")
-    assert cross[2] == "WenetSpeech 100h" and cross[5] == "-"   # dev was not imported
-    assert cross[6][0].isdigit()                                  # test: ours, no seed number
+    assert cross[2] == "WenetSpeech 100h" and cross[5] == "-"  # dev was not imported
+    assert cross[6][0].isdigit()  # test: ours, no seed number
     assert "|hubert-large|Aishell 178h|not trained|-|- / 3.1|- / 3.3|" in aishell_table
-    rows = {line.split("|")[3]: line for line in wenet_table.splitlines()
-            if line.startswith("|fbank|")}
+    rows = {
+        line.split("|")[3]: line for line in wenet_table.splitlines() if line.startswith("|fbank|")
+    }
     own = rows["wenetspeech/asr_train_asr_tiny"].split("|")
     assert " / 17.4 (" in own[5] and " / 22.6 (" in own[6] and " / 32.7 (" in own[7]
     cross = rows["aishell/asr_train_asr_tiny"].split("|")

@@ -1,5 +1,6 @@
-"""local.deferred_import: ESPnet starts without loading g2p_en and inflect, and the
+"""local.runtime.deferred_import: ESPnet starts without loading g2p_en and inflect, and the
 deferred modules still work, through their stand-ins, when they are used."""
+
 import json
 
 from conftest import run
@@ -7,7 +8,7 @@ from conftest import run
 PROBE = """
 import json, sys
 if sys.argv[1] == "deferred":
-    import local.espnet_bin  # defers g2p_en and tacotron_cleaner.cleaners
+    import local.runtime.espnet_bin  # defers g2p_en and tacotron_cleaner.cleaners
 import importlib.util
 from espnet2.text.cleaner import TextCleaner
 import espnet2.text.phoneme_tokenizer

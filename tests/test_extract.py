@@ -1,4 +1,5 @@
 """python -m frontend.extract: hidden states of a model as Kaldi feats.scp / ark."""
+
 import json
 import shutil
 
@@ -48,11 +49,26 @@ def test_cli_fairseq_base_checkpoint_equals_fairseq(tmp_path):
     utterances batched together give fairseq's own layer-1 outputs; unreadable audio is
     reported and skipped."""
     (tmp_path / "garbage.wav").write_bytes(b"this is not audio" * 100)
-    ref, scp = write_sources(tmp_path / "audio", "hubert_base_tiny",
-                             [f"missing {tmp_path}/nowhere.wav", f"garbage {tmp_path}/garbage.wav"])
+    ref, scp = write_sources(
+        tmp_path / "audio",
+        "hubert_base_tiny",
+        [f"missing {tmp_path}/nowhere.wav", f"garbage {tmp_path}/garbage.wav"],
+    )
     out = tmp_path / "out"
-    proc = run(["python", "-m", "frontend.extract", str(FIXTURES / "hubert_base_tiny.pt"),
-                str(scp), str(out), "--layer", "1", "--batch_seconds", "5"])
+    proc = run(
+        [
+            "python",
+            "-m",
+            "frontend.extract",
+            str(FIXTURES / "hubert_base_tiny.pt"),
+            str(scp),
+            str(out),
+            "--layer",
+            "1",
+            "--batch_seconds",
+            "5",
+        ]
+    )
     assert (out / "converted_model/hubert_base_tiny/config.json").is_file()
     got = feats(out / "feats.scp")
     assert sorted(got) == ["utt0", "utt1", "utt2"]
@@ -77,9 +93,12 @@ def test_batched_layers_equal_fairseq(tmp_path, monkeypatch, name):
     def spy(model, wav, lengths):
         shapes.append(tuple(wav.shape))
         return real(model, wav, lengths)
+
     real = extract.hidden_states
     monkeypatch.setattr(extract, "hidden_states", spy)
-    extract.main([str(model), str(scp), str(tmp_path / "l1"), "--layer", "1", "--batch_seconds", "5"])
+    extract.main(
+        [str(model), str(scp), str(tmp_path / "l1"), "--layer", "1", "--batch_seconds", "5"]
+    )
     extract.main([str(model), str(scp), str(tmp_path / "last"), "--batch_seconds", "5"])
     assert shapes == [(3, 24000)] * 2  # the three utterances padded into one batch
     layer1, last = feats(tmp_path / "l1/feats.scp"), feats(tmp_path / "last/feats.scp")
@@ -130,13 +149,15 @@ def test_audio_formats_and_bad_audio(tmp_path, capsys):
     soundfile.write(tmp_path / "stereo8k.wav", stereo, 8000, subtype="FLOAT")
     soundfile.write(tmp_path / "short.wav", mono[:300], 16000, subtype="FLOAT")
     (tmp_path / "bad.flac").write_bytes(b"fLaC" + bytes(200))
-    with kaldiio.WriteHelper(f"ark,scp:{tmp_path}/a.ark,{tmp_path}/a.scp",
-                             write_function="soundfile") as w:
+    with kaldiio.WriteHelper(
+        f"ark,scp:{tmp_path}/a.ark,{tmp_path}/a.scp", write_function="soundfile"
+    ) as w:
         w("x", (16000, (mono * 32768).astype(np.int16)))
     ark_entry = (tmp_path / "a.scp").read_text().split()[1]
     (tmp_path / "wav.scp").write_text(
         f"ark {ark_entry}\nbad {tmp_path}/bad.flac\nmono {tmp_path}/mono.wav\n"
-        f"pipe sox x.wav -t wav - |\nshort {tmp_path}/short.wav\nstereo {tmp_path}/stereo8k.wav\n")
+        f"pipe sox x.wav -t wav - |\nshort {tmp_path}/short.wav\nstereo {tmp_path}/stereo8k.wav\n"
+    )
     model = hf_folder(tmp_path, "wav2vec2_large_tiny")
     extract.main([str(model), str(tmp_path / "wav.scp"), str(tmp_path / "out"), "--layer", "1"])
     err = capsys.readouterr().err
@@ -149,8 +170,12 @@ def test_audio_formats_and_bad_audio(tmp_path, capsys):
     assert "skipped pipe (sox x.wav -t wav - |): AudioError: pipe commands are not supported" in err
     assert "skipped short" in err and "too short: 300 samples, a frame needs 400" in err
     assert "3 utterances written" in err and "3 skipped" in err
-    assert (tmp_path / "out/feats.scp").read_text().splitlines()[0].startswith(
-        f"ark {tmp_path}/out/feats.ark:")  # sorted by key, pointing at the final ark
+    assert (
+        (tmp_path / "out/feats.scp")
+        .read_text()
+        .splitlines()[0]
+        .startswith(f"ark {tmp_path}/out/feats.ark:")
+    )  # sorted by key, pointing at the final ark
 
 
 def test_every_utterance_failing_is_an_error(tmp_path):
@@ -174,6 +199,7 @@ def test_interrupted_run_keeps_the_previous_outputs(tmp_path, monkeypatch):
         if len(calls) == 2:
             raise KeyboardInterrupt
         return real(*args)
+
     real = extract.hidden_states
     monkeypatch.setattr(extract, "hidden_states", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -203,9 +229,20 @@ def test_help_documents_the_options(capsys):
         extract.main(["--help"])
     assert exit.value.code == 0
     text = capsys.readouterr().out
-    for words in ["--layer", "all", "feats_layer<N>.scp", "last_hidden_state", "--dtype",
-                  "bfloat16", "float16 needs --device cuda", "--batch_seconds", "--device",
-                  "first channel", "converted_model", "skipped"]:
+    for words in [
+        "--layer",
+        "all",
+        "feats_layer<N>.scp",
+        "last_hidden_state",
+        "--dtype",
+        "bfloat16",
+        "float16 needs --device cuda",
+        "--batch_seconds",
+        "--device",
+        "first channel",
+        "converted_model",
+        "skipped",
+    ]:
         assert words in text, words
 
 
@@ -215,7 +252,9 @@ def test_dtypes(tmp_path):
     with pytest.raises(SystemExit, match="float16 needs --device cuda"):
         extract.main([str(model), str(scp), str(tmp_path / "fp16"), "--dtype", "float16"])
     extract.main([str(model), str(scp), str(tmp_path / "fp32"), "--layer", "1"])
-    extract.main([str(model), str(scp), str(tmp_path / "bf16"), "--layer", "1", "--dtype", "bfloat16"])
+    extract.main(
+        [str(model), str(scp), str(tmp_path / "bf16"), "--layer", "1", "--dtype", "bfloat16"]
+    )
     fp32, bf16 = feats(tmp_path / "fp32/feats.scp"), feats(tmp_path / "bf16/feats.scp")
     for utt in fp32:
         assert bf16[utt].dtype == np.float32 and bf16[utt].shape == fp32[utt].shape
@@ -224,11 +263,29 @@ def test_dtypes(tmp_path):
 
 def test_missing_model_and_bad_layer_are_clear_errors(tmp_path):
     _, scp = write_sources(tmp_path / "audio", "hubert_base_tiny")
-    proc = run(["python", "-m", "frontend.extract", str(tmp_path / "nope.pt"), str(scp),
-                str(tmp_path / "out")], check=False)
+    proc = run(
+        [
+            "python",
+            "-m",
+            "frontend.extract",
+            str(tmp_path / "nope.pt"),
+            str(scp),
+            str(tmp_path / "out"),
+        ],
+        check=False,
+    )
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert f"frontend.extract: error: {tmp_path}/nope.pt: no such model folder or checkpoint" \
+    assert (
+        f"frontend.extract: error: {tmp_path}/nope.pt: no such model folder or checkpoint"
         in proc.stderr
+    )
     with pytest.raises(SystemExit, match="the model has layers 0 .. 2"):
-        extract.main([str(hf_folder(tmp_path, "hubert_base_tiny")), str(scp),
-                      str(tmp_path / "out"), "--layer", "3"])
+        extract.main(
+            [
+                str(hf_folder(tmp_path, "hubert_base_tiny")),
+                str(scp),
+                str(tmp_path / "out"),
+                "--layer",
+                "3",
+            ]
+        )

@@ -1,24 +1,37 @@
-"""local.json_entries: the entries of a big JSON array read in blocks and byte
-spans give exactly json.load's entries, or refuse (None / BrokenLayout) rather
-than give anything else."""
+"""json_entries (egs2/wenetspeech/asr1/local): the entries of a big JSON array
+read in blocks and byte spans give exactly json.load's entries, or refuse (None /
+BrokenLayout) rather than give anything else."""
+
 import json
 import random
 
 import pytest
 
-from local import json_entries
+import json_entries
 
 
 def document(n_audios=40, seed=0, **dump_args):
     rng = random.Random(seed)
     audios = []
     for a in range(n_audios):
-        segments = [{"sid": f"A{a:04d}_S{s:03d}", "begin_time": s * 2.0, "end_time": s * 2.0 + 1.5,
-                     "text": rng.choice(["你好", "{\"aid\": 1}", "say \"hi\", ok", "逗号,括号]"]),
-                     "subsets": rng.choice([["S", "M"], ["L"], ["DEV"]])}
-                    for s in range(rng.randint(0, 30))]
-        audios.append({"aid": f"A{a:04d}", "duration": 70.0, "path": f"audio/A{a:04d}.opus",
-                       "segments": segments})
+        segments = [
+            {
+                "sid": f"A{a:04d}_S{s:03d}",
+                "begin_time": s * 2.0,
+                "end_time": s * 2.0 + 1.5,
+                "text": rng.choice(["你好", '{"aid": 1}', 'say "hi", ok', "逗号,括号]"]),
+                "subsets": rng.choice([["S", "M"], ["L"], ["DEV"]]),
+            }
+            for s in range(rng.randint(0, 30))
+        ]
+        audios.append(
+            {
+                "aid": f"A{a:04d}",
+                "duration": 70.0,
+                "path": f"audio/A{a:04d}.opus",
+                "segments": segments,
+            }
+        )
     return {"dataset": "WenetSpeech", "version": "v1.0", "audios": audios}
 
 
@@ -35,22 +48,24 @@ def read_all(path, parts, block):
     return [e for s in spans for e in json_entries.read_span(path, s, "aid", block=block)], spans
 
 
-@pytest.mark.parametrize("dump_args", [{}, {"indent": 1}, {"indent": "\t", "separators": (" , ", " : ")}])
+@pytest.mark.parametrize(
+    "dump_args", [{}, {"indent": 1}, {"indent": "\t", "separators": (" , ", " : ")}]
+)
 @pytest.mark.parametrize("parts,block", [(1, 1 << 18), (3, 64), (7, 1000)])
 def test_blocks_and_spans_give_json_loads_entries(tmp_path, dump_args, parts, block):
     doc = document()
     path = write(tmp_path, doc, **dump_args)
     entries, spans = read_all(path, parts, block)
     assert entries == doc["audios"]
-    assert len(spans) == parts                      # 40 entries: enough to cut anywhere
+    assert len(spans) == parts  # 40 entries: enough to cut anywhere
     assert all(a < b for a, b in spans)
 
 
 def test_layouts_it_does_not_know_are_left_to_the_event_parser(tmp_path):
     doc = document(5)
-    moved = {"audios": doc["audios"], "dataset": "x"}                   # a member after the array
+    moved = {"audios": doc["audios"], "dataset": "x"}  # a member after the array
     assert json_entries.array_span(write(tmp_path, moved), "audios", "aid") is None
-    nested = {"meta": {"n": 1}, "audios": doc["audios"]}                # an object before it
+    nested = {"meta": {"n": 1}, "audios": doc["audios"]}  # an object before it
     assert json_entries.array_span(write(tmp_path, nested), "audios", "aid") is None
     reordered = {"audios": [{"duration": 1.0, **a} for a in doc["audios"]]}  # aid not first
     assert json_entries.array_span(write(tmp_path, reordered), "audios", "aid") is None
@@ -59,9 +74,10 @@ def test_layouts_it_does_not_know_are_left_to_the_event_parser(tmp_path):
 
 def test_a_false_cut_inside_an_entry_is_refused(tmp_path):
     doc = document(6)
-    for audio in doc["audios"]:          # segments that begin with the entry key
-        audio["segments"] = [{"aid": audio["aid"], **s} for s in audio["segments"]] or \
-            [{"aid": audio["aid"], "sid": "x"}]
+    for audio in doc["audios"]:  # segments that begin with the entry key
+        audio["segments"] = [{"aid": audio["aid"], **s} for s in audio["segments"]] or [
+            {"aid": audio["aid"], "sid": "x"}
+        ]
     path = write(tmp_path, doc)
     with pytest.raises(json_entries.BrokenLayout):
         read_all(path, 1, 64)

@@ -1,11 +1,13 @@
 """Aishell-1 data preparation on corpora with bad input."""
+
 import importlib.util
 
 import pytest
 
 from aishell_corpus import AishellCorpus, tone, wav_bytes
 from conftest import ROOT, run
-from local.datadir import DataDir, DataError, read_table
+from fileio.kaldi_table import DataError, read_table
+from local.data.datadir import DataDir
 
 SCRIPT = ROOT / "egs2/aishell/asr1/local/prepare_aishell.py"
 spec = importlib.util.spec_from_file_location("prepare_aishell", SCRIPT)
@@ -19,12 +21,17 @@ def messy_corpus(root):
     c.add("train", "S0002", "BAC009S0002W0122", "而 对 楼市 成交", packed=True)
     c.add("train", "S0002", "BAC009S0002W0123", "抑制 作用\u3000最 大", packed=True)
     c.add("train", "S0003", "BAC009S0003W0001", "的 限 购")
-    c.add("train", "S0003", "BAC009S0003W0002", None)                      # audio without text
-    c.transcript_line("BAC009S0003W0009 没有 音频")                          # text without audio
-    c.add("train", "S0003", "BAC009S0003W0003", "")                        # empty text
+    c.add("train", "S0003", "BAC009S0003W0002", None)  # audio without text
+    c.transcript_line("BAC009S0003W0009 没有 音频")  # text without audio
+    c.add("train", "S0003", "BAC009S0003W0003", "")  # empty text
     c.add("train", "S0003", "BAC009S0003W0004", "坏 文件", audio=b"RIFF0000garbage")  # corrupt
-    c.add("train", "S0003", "BAC009S0003W0005", "八 千 赫兹",
-          audio=wav_bytes(tone(rate=8000), rate=8000))                     # other rate: kept
+    c.add(
+        "train",
+        "S0003",
+        "BAC009S0003W0005",
+        "八 千 赫兹",
+        audio=wav_bytes(tone(rate=8000), rate=8000),
+    )  # other rate: kept
     c.add("dev", "S0724", "BAC009S0724W0121", "开发 集")
     c.add("test", "S0764", "BAC009S0764W0121", "测试 集")
     return c.write()
@@ -39,17 +46,22 @@ def test_prepares_sorted_tables_and_counts_drops(tmp_path, capsys):
     train = DataDir.read(tmp_path / "data/train")
     assert list(train.text) == sorted(train.text)
     assert train.text["BAC009S0002W0122"] == "而对楼市成交"
-    assert train.text["BAC009S0002W0123"] == "抑制作用最大"        # full-width space removed
+    assert train.text["BAC009S0002W0123"] == "抑制作用最大"  # full-width space removed
     assert train.utt2spk["BAC009S0003W0001"] == "S0003"
-    assert "BAC009S0003W0005" in train.text                         # 8 kHz kept for the dump
+    assert "BAC009S0003W0005" in train.text  # 8 kHz kept for the dump
     wav = train.wav_scp["BAC009S0002W0122"]
-    assert wav.endswith("wav/train/S0002/BAC009S0002W0122.wav")     # unpacked from the archive
-    assert read_table(tmp_path / "data/train/spk2utt")["S0002"] == "BAC009S0002W0122 BAC009S0002W0123"
+    assert wav.endswith("wav/train/S0002/BAC009S0002W0122.wav")  # unpacked from the archive
+    assert (
+        read_table(tmp_path / "data/train/spk2utt")["S0002"] == "BAC009S0002W0122 BAC009S0002W0123"
+    )
     assert read_table(tmp_path / "data/dev/wav.scp").keys() == {"BAC009S0724W0121"}
 
     assert {k: len(v) for k, v in drops.items()} == {
-        "audio without transcript": 1, "transcript without audio": 1,
-        "empty text": 1, "corrupt audio": 1}
+        "audio without transcript": 1,
+        "transcript without audio": 1,
+        "empty text": 1,
+        "corrupt audio": 1,
+    }
     for reason in drops:
         assert f"{reason}: 1" in out
     assert "audio at 8000 Hz" in out
@@ -62,7 +74,7 @@ def test_archives_are_unpacked_once(tmp_path):
     corpus = messy_corpus(tmp_path / "corpus")
     prepare_aishell.prepare(corpus, tmp_path / "data", expected_total=0)
     unpacked = corpus / "data_aishell/wav/train/S0002/BAC009S0002W0122.wav"
-    unpacked.write_bytes(wav_bytes(tone(seconds=0.25)))   # a rerun must not overwrite it
+    unpacked.write_bytes(wav_bytes(tone(seconds=0.25)))  # a rerun must not overwrite it
     prepare_aishell.prepare(corpus, tmp_path / "data2", expected_total=0)
     assert len(unpacked.read_bytes()) == len(wav_bytes(tone(seconds=0.25)))
     assert (corpus / "data_aishell/wav/.S0002.tar.gz.unpacked").exists()
@@ -82,8 +94,9 @@ def test_missing_transcript_is_a_clear_error(tmp_path):
 
 
 def test_missing_corpus_names_the_folder(tmp_path):
-    proc = run(["python", str(SCRIPT), str(tmp_path / "nowhere"), str(tmp_path / "data")],
-               check=False)
+    proc = run(
+        ["python", str(SCRIPT), str(tmp_path / "nowhere"), str(tmp_path / "data")], check=False
+    )
     assert proc.returncode != 0
     assert f"{tmp_path / 'nowhere' / 'data_aishell'}: not found" in proc.stderr
     assert "AISHELL" in proc.stderr

@@ -1,12 +1,13 @@
 """Every stage of the shared driver on a few utterances with tiny models."""
+
 import shutil
 import zipfile
 
 import pytest
 
 from conftest import ROOT, run
-from local.datadir import read_table
-from local.results import sum_avg
+from fileio.kaldi_table import read_table
+from local.report.results import sum_avg
 from recipe import DRIVER_ARGS, make_recipe, mini_subset
 
 pytest_plugins = ["slurm_cluster"]
@@ -17,8 +18,12 @@ def finished_recipe(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     corpus = mini_subset(tmp / "corpus", {"S0001": 24, "S0002": 24, "S0010": 6, "S0012": 6})
     folder, env = make_recipe(tmp / "asr1", corpus)
-    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1"],
-               cwd=folder, check=False, **env)
+    proc = run(
+        ["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1"],
+        cwd=folder,
+        check=False,
+        **env,
+    )
     assert proc.returncode == 0, proc.stderr[-5000:]
     return folder, env, proc
 
@@ -36,8 +41,15 @@ def test_all_stages_produce_their_outputs(finished_recipe):
         result = (decode / dset / "score_cer/result.txt").read_text()
         assert "Sum/Avg" in result and "DUMP OF SYSTEM ALIGNMENT STRUCTURE" in result
     results = (exp / "RESULTS.md").read_text()
-    for needle in ("torch: 2.8.0", "espnet: 202511", "- git:", "./asr.sh --train_set train",
-                   "|dev|6|", "|test|6|", "LM perplexity on dev"):
+    for needle in (
+        "torch: 2.8.0",
+        "espnet: 202511",
+        "- git:",
+        "./asr.sh --train_set train",
+        "|dev|6|",
+        "|test|6|",
+        "LM perplexity on dev",
+    ):
         assert needle in results, needle
     summary = (folder / "exp/summary.md").read_text()
     assert "| experiment | decoding | dev | test |".replace(" ", "") in summary.replace(" ", "")
@@ -46,9 +58,13 @@ def test_all_stages_produce_their_outputs(finished_recipe):
         names = packed.namelist()
     assert any(n.endswith("valid.acc.ave_2best.pth") for n in names)
     assert any(n.endswith("RESULTS.md") for n in names)
-    for log in ("exp/log/data_prep.log", "exp/log/dump_train_sp/dump.1.log",
-                "exp/lm_train_lm_tiny/log/train.log", "exp/asr_train_asr_tiny_sp/log/train.log",
-                f"{decode.relative_to(folder)}/test/log/inference.2.log"):
+    for log in (
+        "exp/log/data_prep.log",
+        "exp/log/dump_train_sp/dump.1.log",
+        "exp/lm_train_lm_tiny/log/train.log",
+        "exp/asr_train_asr_tiny_sp/log/train.log",
+        f"{decode.relative_to(folder)}/test/log/inference.2.log",
+    ):
         assert (folder / log).is_file(), log
 
 
@@ -56,8 +72,11 @@ def test_rerun_skips_finished_stages(finished_recipe):
     folder, env, _ = finished_recipe
     dumped = folder / "dump/raw/train_sp/wav.scp"
     before = dumped.stat().st_mtime_ns
-    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
-                "--stop_stage", "7"], cwd=folder, **env)
+    proc = run(
+        ["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1", "--stop_stage", "7"],
+        cwd=folder,
+        **env,
+    )
     assert proc.stderr.count("already done") >= 9
     assert "espnet2.bin" not in proc.stderr
     assert dumped.stat().st_mtime_ns == before
@@ -65,9 +84,23 @@ def test_rerun_skips_finished_stages(finished_recipe):
 
 def test_failing_stage_stops_with_its_log(finished_recipe):
     folder, env, _ = finished_recipe
-    proc = run(["./asr.sh", *DRIVER_ARGS, "--stage", "6", "--stop_stage", "7",
-                "--asr_tag", "broken", "--asr_args", "--no_such_option 1"],
-               cwd=folder, check=False, **env)
+    proc = run(
+        [
+            "./asr.sh",
+            *DRIVER_ARGS,
+            "--stage",
+            "6",
+            "--stop_stage",
+            "7",
+            "--asr_tag",
+            "broken",
+            "--asr_args",
+            "--no_such_option 1",
+        ],
+        cwd=folder,
+        check=False,
+        **env,
+    )
     assert proc.returncode != 0
     assert "exp/asr_broken/log/train.log" in proc.stderr
     assert "Stage 7" not in proc.stderr
@@ -77,9 +110,22 @@ def test_ssl_frontend_from_a_fairseq_checkpoint(finished_recipe, tmp_path):
     folder, env, _ = finished_recipe
     run(["python", "-m", "frontend.make_tiny_models", str(tmp_path)])
     env = dict(env, TINY_HUBERT_LARGE=str(tmp_path / "tiny-hubert-large-fairseq-ckpt.pt"))
-    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
-                "--stage", "6", "--stop_stage", "9", "--asr_config", "conf/train_asr_tiny_ssl.yaml"],
-               cwd=folder, **env)
+    proc = run(
+        [
+            "./asr.sh",
+            *DRIVER_ARGS,
+            "--speed_perturb_factors",
+            "0.9 1.0 1.1",
+            "--stage",
+            "6",
+            "--stop_stage",
+            "9",
+            "--asr_config",
+            "conf/train_asr_tiny_ssl.yaml",
+        ],
+        cwd=folder,
+        **env,
+    )
     converted = folder / "exp/ssl_models/tiny-hubert-large-fairseq-ckpt"
     assert (converted / "config.json").exists() and (converted / "fairseq_conversion.json").exists()
     exp = folder / "exp/asr_train_asr_tiny_ssl_sp"
@@ -96,8 +142,22 @@ def test_ssl_frontend_from_a_fairseq_checkpoint(finished_recipe, tmp_path):
 
 def test_lm_rescoring_stage(finished_recipe):
     folder, env, _ = finished_recipe
-    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
-                "--stage", "11", "--stop_stage", "11", "--nbest", "3"], cwd=folder, **env)
+    proc = run(
+        [
+            "./asr.sh",
+            *DRIVER_ARGS,
+            "--speed_perturb_factors",
+            "0.9 1.0 1.1",
+            "--stage",
+            "11",
+            "--stop_stage",
+            "11",
+            "--nbest",
+            "3",
+        ],
+        cwd=folder,
+        **env,
+    )
     exp = folder / "exp/asr_train_asr_tiny_sp"
     tag = "decode_decode_tiny_nbest3_rescore_lm_train_lm_tiny_valid.acc.ave_2best"
     assert f"({tag})" in proc.stderr
@@ -118,11 +178,13 @@ def test_lm_rescoring_stage(finished_recipe):
 def test_transcribe_command(finished_recipe, tmp_path):
     import numpy as np
     import soundfile
-    from local.audio import read_audio, resample
+
+    from fileio.audio import read_audio, resample
 
     folder, _, _ = finished_recipe
-    wavs = sorted(p.split(maxsplit=1)[1] for p in
-                  (folder / "data/test/wav.scp").read_text().splitlines())
+    wavs = sorted(
+        p.split(maxsplit=1)[1] for p in (folder / "data/test/wav.scp").read_text().splitlines()
+    )
     first, rate = read_audio(wavs[0])
     soundfile.write(tmp_path / "a_8k.wav", resample(first, rate, 8000), 8000)
     soundfile.write(tmp_path / "b.flac", first, rate)
@@ -130,26 +192,30 @@ def test_transcribe_command(finished_recipe, tmp_path):
     long = np.concatenate([read_audio(w)[0] for w in wavs[:5]])
     soundfile.write(tmp_path / "d_long.wav", long, rate)
     (tmp_path / "e_broken.wav").write_bytes(b"RIFF not really audio")
-    files = [str(tmp_path / n) for n in ("a_8k.wav", "b.flac", "e_broken.wav", "c.opus",
-                                         "d_long.wav")]
+    files = [
+        str(tmp_path / n) for n in ("a_8k.wav", "b.flac", "e_broken.wav", "c.opus", "d_long.wav")
+    ]
     model = folder / "exp/asr_train_asr_tiny_sp/packed/asr_train_asr_tiny_sp.zip"
-    proc = run(["python", "-m", "local.transcribe", str(model), *files, "--max_seconds", "4"],
-               check=False)
+    proc = run(
+        ["python", "-m", "local.decode.transcribe", str(model), *files, "--max_seconds", "4"],
+        check=False,
+    )
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     assert [line.split(" ", 1)[0] for line in lines] == [f for f in files if "broken" not in f]
     assert "e_broken.wav: ERROR" in proc.stderr and "1 of 5 files failed" in proc.stderr
-    assert len(long) / rate > 4                                   # so it was split
+    assert len(long) / rate > 4  # so it was split
 
 
 def test_long_audio_is_cut_at_quiet_points():
     import numpy as np
-    from local.transcribe import pieces
+
+    from local.decode.transcribe import pieces
 
     rate = 16000
     loud = np.ones(rate * 3, dtype=np.float32)
     quiet = np.zeros(rate // 2, dtype=np.float32)
-    samples = np.concatenate([loud, quiet, loud, quiet, loud])   # 10 s
+    samples = np.concatenate([loud, quiet, loud, quiet, loud])  # 10 s
     parts = pieces(samples, max_seconds=4)
     assert sum(len(p) for p in parts) == len(samples)
     assert all(len(p) <= 4 * rate for p in parts)
@@ -158,10 +224,26 @@ def test_long_audio_is_cut_at_quiet_points():
 
 def test_tuning_stage_searches_the_grid_on_dev(finished_recipe):
     folder, env, _ = finished_recipe
-    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
-                "--stage", "12", "--stop_stage", "12", "--tune_beams", "2",
-                "--tune_ctc_weights", "0.3", "--tune_lm_weights", "0.0 0.5"],
-               cwd=folder, **env)
+    proc = run(
+        [
+            "./asr.sh",
+            *DRIVER_ARGS,
+            "--speed_perturb_factors",
+            "0.9 1.0 1.1",
+            "--stage",
+            "12",
+            "--stop_stage",
+            "12",
+            "--tune_beams",
+            "2",
+            "--tune_ctc_weights",
+            "0.3",
+            "--tune_lm_weights",
+            "0.0 0.5",
+        ],
+        cwd=folder,
+        **env,
+    )
     exp = folder / "exp/asr_train_asr_tiny_sp"
     tune = exp / "tune_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
     settings = sorted(p.name for p in tune.glob("beam*"))
@@ -172,59 +254,106 @@ def test_tuning_stage_searches_the_grid_on_dev(finished_recipe):
     beam, ctc, lm, cer = (tune / "best").read_text().split()
     scored = {s: float(sum_avg(tune / s / "dev/score_cer/result.txt")[6]) for s in settings}
     assert float(cer) == min(scored.values())
-    tuned = exp / f"decode_tuned_on_dev_beam{beam}_ctc{ctc}_lm{lm}_lm_train_lm_tiny_valid.acc.ave_2best"
+    tuned = (
+        exp / f"decode_tuned_on_dev_beam{beam}_ctc{ctc}_lm{lm}_lm_train_lm_tiny_valid.acc.ave_2best"
+    )
     for dset in ("dev", "test"):
         assert "Sum/Avg" in (tuned / dset / "score_cer/result.txt").read_text()
     assert "### Tuning grid" in (exp / "RESULTS.md").read_text()
     assert "best on dev" in proc.stderr
 
 
-def test_decoding_through_slurm_gives_the_local_hypotheses(finished_recipe, slurm_cluster,
-                                                             tmp_path):
+def test_decoding_through_slurm_gives_the_local_hypotheses(
+    finished_recipe, slurm_cluster, tmp_path
+):
     folder, env, _ = finished_recipe
     config = tmp_path / "decode_slurm.yaml"
     shutil.copy(ROOT / "tests/conf/decode_tiny.yaml", config)
     controller_log = slurm_cluster.logs / "slurmctld.log"
     submitted_before = controller_log.read_text(errors="replace").count("submit_batch_job")
-    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
-                "--stage", "7", "--stop_stage", "7", "--inference_config", str(config)],
-               cwd=folder, cmd_backend="slurm", **slurm_cluster.env, **env)
-    assert "python -m local.jobs --backend slurm JOB=1:2" in proc.stderr
+    proc = run(
+        [
+            "./asr.sh",
+            *DRIVER_ARGS,
+            "--speed_perturb_factors",
+            "0.9 1.0 1.1",
+            "--stage",
+            "7",
+            "--stop_stage",
+            "7",
+            "--inference_config",
+            str(config),
+        ],
+        cwd=folder,
+        cmd_backend="slurm",
+        **slurm_cluster.env,
+        **env,
+    )
+    assert "python -m local.runtime.jobs --backend slurm JOB=1:2" in proc.stderr
     submitted = controller_log.read_text(errors="replace").count("submit_batch_job")
-    assert submitted - submitted_before == 2                      # one array job per test set
+    assert submitted - submitted_before == 2  # one array job per test set
     exp = folder / "exp/asr_train_asr_tiny_sp"
     for dset in ("dev", "test"):
-        local = read_table(exp / f"decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/text",
-                           allow_empty_value=True)
-        slurm = read_table(exp / f"decode_decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/text",
-                           allow_empty_value=True)
+        local = read_table(
+            exp / f"decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/text",
+            allow_empty_value=True,
+        )
+        slurm = read_table(
+            exp / f"decode_decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/text",
+            allow_empty_value=True,
+        )
         assert slurm == local and len(slurm) == 6
-        assert (exp / f"decode_decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/log/inference.2.log").is_file()
+        assert (
+            exp
+            / f"decode_decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/log/inference.2.log"
+        ).is_file()
 
 
 def test_batched_decoding_gives_espnets_hypotheses(finished_recipe, tmp_path):
-    """Stage 7 decodes with local.batch_inference by default; espnet2.bin.asr_inference
+    """Stage 7 decodes with local.decode.batch_inference by default; espnet2.bin.asr_inference
     (--inference_impl espnet) must find the same hypotheses with the same scores."""
     folder, env, _ = finished_recipe
     config = tmp_path / "decode_espnet.yaml"
     shutil.copy(ROOT / "tests/conf/decode_tiny.yaml", config)
-    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
-                "--stage", "7", "--stop_stage", "7", "--inference_config", str(config),
-                "--inference_impl", "espnet"], cwd=folder, **env)
-    assert "local.espnet_bin asr_inference --batch_size 1" in proc.stderr
+    proc = run(
+        [
+            "./asr.sh",
+            *DRIVER_ARGS,
+            "--speed_perturb_factors",
+            "0.9 1.0 1.1",
+            "--stage",
+            "7",
+            "--stop_stage",
+            "7",
+            "--inference_config",
+            str(config),
+            "--inference_impl",
+            "espnet",
+        ],
+        cwd=folder,
+        **env,
+    )
+    assert "local.runtime.espnet_bin asr_inference --batch_size 1" in proc.stderr
     exp = folder / "exp/asr_train_asr_tiny_sp"
     batched_dir = exp / "decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
     espnet_dir = exp / "decode_decode_espnet_lm_train_lm_tiny_valid.acc.ave_2best"
     for dset in ("dev", "test"):
-        assert "batched decoding: 3 utterances" in (batched_dir / dset / "log/inference.1.log").read_text()
-        assert "BatchBeamSearch implementation is selected" in (
-            espnet_dir / dset / "log/inference.1.log").read_text()
+        assert (
+            "batched decoding: 3 utterances"
+            in (batched_dir / dset / "log/inference.1.log").read_text()
+        )
+        assert (
+            "BatchBeamSearch implementation is selected"
+            in (espnet_dir / dset / "log/inference.1.log").read_text()
+        )
         batched = read_table(batched_dir / dset / "token_int", allow_empty_value=True)
         espnet = read_table(espnet_dir / dset / "token_int", allow_empty_value=True)
         assert batched == espnet and len(batched) == 6
         batched_scores = {k: float(v) for k, v in read_table(batched_dir / dset / "score").items()}
-        espnet_scores = {k: float(v.removeprefix("tensor(").removesuffix(")"))
-                         for k, v in read_table(espnet_dir / dset / "score").items()}
+        espnet_scores = {
+            k: float(v.removeprefix("tensor(").removesuffix(")"))
+            for k, v in read_table(espnet_dir / dset / "score").items()
+        }
         assert batched_scores == pytest.approx(espnet_scores, abs=1e-3)
 
 
@@ -233,12 +362,33 @@ def test_training_in_two_gloo_processes_through_slurm(finished_recipe, slurm_clu
     by srun as two tasks of one Slurm job, ranks from Slurm's environment: the same
     path as --num_nodes on a GPU cluster."""
     folder, env, _ = finished_recipe
-    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
-                "--stage", "6", "--stop_stage", "6", "--asr_tag", "tiny_gloo", "--cpu_procs", "2",
-                "--asr_args", "--max_epoch 1"],
-               cwd=folder, cmd_backend="slurm", **slurm_cluster.env, **env)
+    proc = run(
+        [
+            "./asr.sh",
+            *DRIVER_ARGS,
+            "--speed_perturb_factors",
+            "0.9 1.0 1.1",
+            "--stage",
+            "6",
+            "--stop_stage",
+            "6",
+            "--asr_tag",
+            "tiny_gloo",
+            "--cpu_procs",
+            "2",
+            "--asr_args",
+            "--max_epoch 1",
+        ],
+        cwd=folder,
+        cmd_backend="slurm",
+        **slurm_cluster.env,
+        **env,
+    )
     assert "--num_nodes 1 --tasks_per_node 2" in proc.stderr
-    assert "srun --export=ALL python -m local.slurm_rank python -m local.espnet_bin asr_train" in proc.stderr
+    assert (
+        "srun --export=ALL python -m local.runtime.slurm_rank "
+        "python -m local.runtime.espnet_bin asr_train" in proc.stderr
+    )
     exp = folder / "exp/asr_tiny_gloo"
     log = (exp / "log/train.log").read_text()
     # ESPnet's log prefix [host:rank/world_size] (only rank 0 logs below ERROR); rank 0
@@ -252,10 +402,28 @@ def test_training_on_two_nodes_through_slurm(finished_recipe, slurm_cluster):
     """--num_nodes 2 (one gloo process per node): one Slurm job over both nodes of the
     test cluster, one srun task on each, the rendezvous through the shared exp/."""
     folder, env, _ = finished_recipe
-    proc = run(["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1",
-                "--stage", "6", "--stop_stage", "6", "--asr_tag", "tiny_two_nodes",
-                "--num_nodes", "2", "--asr_args", "--max_epoch 1"],
-               cwd=folder, cmd_backend="slurm", **slurm_cluster.env, **env)
+    proc = run(
+        [
+            "./asr.sh",
+            *DRIVER_ARGS,
+            "--speed_perturb_factors",
+            "0.9 1.0 1.1",
+            "--stage",
+            "6",
+            "--stop_stage",
+            "6",
+            "--asr_tag",
+            "tiny_two_nodes",
+            "--num_nodes",
+            "2",
+            "--asr_args",
+            "--max_epoch 1",
+        ],
+        cwd=folder,
+        cmd_backend="slurm",
+        **slurm_cluster.env,
+        **env,
+    )
     assert "--num_nodes 2 --tasks_per_node 1" in proc.stderr
     exp = folder / "exp/asr_tiny_two_nodes"
     log = (exp / "log/train.log").read_text()
@@ -266,7 +434,23 @@ def test_training_on_two_nodes_through_slurm(finished_recipe, slurm_cluster):
 
 def test_several_nodes_need_slurm(finished_recipe):
     folder, env, _ = finished_recipe
-    proc = run(["./asr.sh", *DRIVER_ARGS, "--stage", "6", "--stop_stage", "6",
-                "--asr_tag", "tiny_nodes", "--ngpu", "1", "--num_nodes", "2"],
-               cwd=folder, check=False, **env)
+    proc = run(
+        [
+            "./asr.sh",
+            *DRIVER_ARGS,
+            "--stage",
+            "6",
+            "--stop_stage",
+            "6",
+            "--asr_tag",
+            "tiny_nodes",
+            "--ngpu",
+            "1",
+            "--num_nodes",
+            "2",
+        ],
+        cwd=folder,
+        check=False,
+        **env,
+    )
     assert proc.returncode != 0 and "cmd_backend=slurm" in proc.stderr

@@ -1,11 +1,12 @@
 """The scorer against sclite's rules and against the real sclite binary."""
+
 import random
 import subprocess
 
 import pytest
 
 from conftest import ROOT, run
-from local.score import align, characters, score_files, sclite_round
+from local.report.score import align, characters, sclite_round, score_files
 
 
 def ops(ref, hyp):
@@ -37,8 +38,9 @@ def test_rounding_is_half_away_from_zero_after_division():
 
 
 def write_text(path, table):
-    path.write_text("".join(f"{k} {v}\n" if v else f"{k}\n" for k, v in table.items()),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(f"{k} {v}\n" if v else f"{k}\n" for k, v in table.items()), encoding="utf-8"
+    )
 
 
 def random_pair(rng, alphabet):
@@ -72,12 +74,29 @@ def test_same_output_as_sclite(tmp_path, sclite, seed):
     (tmp_path / "utt2spk").write_text("".join(f"{u} {s}\n" for u, s in utt2spk.items()))
     use_spk = seed % 3 != 0
     out = tmp_path / "score"
-    scoring, missing = score_files(tmp_path / "ref", tmp_path / "hyp", out,
-                                   tmp_path / "utt2spk" if use_spk else None)
+    _scoring, missing = score_files(
+        tmp_path / "ref", tmp_path / "hyp", out, tmp_path / "utt2spk" if use_spk else None
+    )
     expected = subprocess.run(
-        sclite + ["-r", str(out / "ref.trn"), "trn", "-h", str(out / "hyp.trn"), "trn",
-                  "-i", "rm", "-o", "sum", "pra", "stdout"],
-        capture_output=True, text=True, check=True).stdout
+        sclite
+        + [
+            "-r",
+            str(out / "ref.trn"),
+            "trn",
+            "-h",
+            str(out / "hyp.trn"),
+            "trn",
+            "-i",
+            "rm",
+            "-o",
+            "sum",
+            "pra",
+            "stdout",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert missing == 0
     assert (out / "result.txt").read_text(encoding="utf-8") == expected
 
@@ -85,9 +104,16 @@ def test_same_output_as_sclite(tmp_path, sclite, seed):
 def test_score_sh_prints_the_sum_line(tmp_path):
     write_text(tmp_path / "ref", {"u1": "今天 天气 好", "u2": "你好"})
     write_text(tmp_path / "hyp", {"u1": "今天天汽好", "u2": "你好吗"})
-    proc = run(["bash", str(ROOT / "local/score.sh"), str(tmp_path / "ref"),
-                str(tmp_path / "hyp"), str(tmp_path / "out")])
-    sum_line = next(l for l in proc.stdout.splitlines() if "Sum/Avg" in l)
+    proc = run(
+        [
+            "bash",
+            str(ROOT / "local/score.sh"),
+            str(tmp_path / "ref"),
+            str(tmp_path / "hyp"),
+            str(tmp_path / "out"),
+        ]
+    )
+    sum_line = next(line for line in proc.stdout.splitlines() if "Sum/Avg" in line)
     # 7 reference characters: 1 substitution, 1 insertion -> Err 28.6 %
     assert sum_line.split("|")[2].split() == ["2", "7"]
     assert sum_line.split("|")[3].split() == ["85.7", "14.3", "0.0", "14.3", "28.6", "100.0"]
@@ -98,7 +124,9 @@ def test_score_sh_prints_the_sum_line(tmp_path):
 def test_unknown_hypothesis_is_an_error(tmp_path):
     write_text(tmp_path / "ref", {"u1": "你好"})
     write_text(tmp_path / "hyp", {"u1": "你好", "u9": "好"})
-    proc = run(["bash", str(ROOT / "local/score.sh"), str(tmp_path / "ref"), str(tmp_path / "hyp")],
-               check=False)
+    proc = run(
+        ["bash", str(ROOT / "local/score.sh"), str(tmp_path / "ref"), str(tmp_path / "hyp")],
+        check=False,
+    )
     assert proc.returncode != 0
     assert "u9" in proc.stderr

@@ -1,44 +1,66 @@
-"""The slurm backend of local.jobs: array jobs on a real two-node Slurm cluster (one machine),
-and the mapping of our options to sbatch options by conf/slurm.conf."""
+"""The slurm backend of local.runtime.jobs: array jobs on a real two-node Slurm
+cluster (one machine), and the mapping of our options to sbatch options by conf/slurm.conf."""
+
 import shlex
 import subprocess
 import sys
 
 from conftest import ROOT, project_env
-from local.jobs import read_slurm_config, slurm_options, slurm_submission
+from local.runtime.jobs import read_slurm_config, slurm_options, slurm_submission
 
 pytest_plugins = ["slurm_cluster"]
 
 
 def run_jobs(args, cluster, cwd):
-    return subprocess.run(["python", "-m", "local.jobs", "--backend", "slurm", *args], cwd=cwd,
-                          env=project_env(**cluster.env), capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        ["python", "-m", "local.runtime.jobs", "--backend", "slurm", *args],
+        cwd=cwd,
+        env=project_env(**cluster.env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_array_job_writes_one_log_per_task(slurm_cluster, tmp_path):
     # relative paths: the tasks run in the submitting directory
-    proc = run_jobs(["JOB=1:3", "log/x.JOB.log", "echo out JOB > out.JOB; echo job JOB done"],
-                    slurm_cluster, tmp_path)
+    proc = run_jobs(
+        ["JOB=1:3", "log/x.JOB.log", "echo out JOB > out.JOB; echo job JOB done"],
+        slurm_cluster,
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     for job in (1, 2, 3):
         assert (tmp_path / f"out.{job}").read_text() == f"out {job}\n"
         log = (tmp_path / f"log/x.{job}.log").read_text()
-        assert log.startswith(f"# bash -c 'echo out {job} > out.{job}; echo job {job} done'\n"
-                              "# Started at "), log
+        assert log.startswith(
+            f"# bash -c 'echo out {job} > out.{job}; echo job {job} done'\n# Started at "
+        ), log
         assert f"job {job} done" in log and "# Ended (code 0)" in log
 
 
 def test_failed_task_names_its_log(slurm_cluster, tmp_path):
     log = tmp_path / "x.JOB.log"
     # several arguments: run as they are (after JOB is replaced), not by a shell
-    proc = run_jobs(["JOB=1:3", str(log), "bash", "-c", 'printf "%s|" "$@"; [ "$1" != "a 2" ]',
-                     "-", "a JOB", "$HOME"], slurm_cluster, tmp_path)
+    proc = run_jobs(
+        [
+            "JOB=1:3",
+            str(log),
+            "bash",
+            "-c",
+            'printf "%s|" "$@"; [ "$1" != "a 2" ]',
+            "-",
+            "a JOB",
+            "$HOME",
+        ],
+        slurm_cluster,
+        tmp_path,
+    )
     assert proc.returncode == 1
     assert f"log: {tmp_path / 'x.2.log'}" in proc.stderr
-    assert "a 2|$HOME|" in proc.stderr                 # the end of the failed log
+    assert "a 2|$HOME|" in proc.stderr  # the end of the failed log
     assert "# Ended (code 1)" in (tmp_path / "x.2.log").read_text()
-    for job in (1, 3):                                 # the others ran
+    for job in (1, 3):  # the others ran
         assert "# Ended (code 0)" in (tmp_path / f"x.{job}.log").read_text()
 
 
@@ -48,36 +70,83 @@ def test_options_map_to_sbatch_options(tmp_path, monkeypatch):
     assert slurm_options(config, options) == ["--cpus-per-task=1"]
     options = {"partition": "p", "gpu": 2, "mem": "4G", "num_threads": 4, "time": "1:00:00"}
     assert slurm_options(config, options) == [
-        "--partition=p", "--gres=gpu:2", "--mem=4G", "--cpus-per-task=4", "--time=1:00:00"]
+        "--partition=p",
+        "--gres=gpu:2",
+        "--mem=4G",
+        "--cpus-per-task=4",
+        "--time=1:00:00",
+    ]
 
     conf = tmp_path / "slurm.conf"
-    conf.write_text("command sbatch --account=asr  # comment\n"
-                    "default partition=cpu\n"
-                    "option partition=* -p $0\n"
-                    "option gpu=0\n"
-                    "option gpu=* -p gpu --gres=gpu:$0\n")
+    conf.write_text(
+        "command sbatch --account=asr  # comment\n"
+        "default partition=cpu\n"
+        "option partition=* -p $0\n"
+        "option gpu=0\n"
+        "option gpu=* -p gpu --gres=gpu:$0\n"
+    )
     config = read_slurm_config(conf)
     assert slurm_options(config, {"partition": None, "gpu": 0}) == ["-p", "cpu"]
     assert slurm_options(config, {"partition": None, "gpu": 1}) == [
-        "-p", "cpu", "-p", "gpu", "--gres=gpu:1"]
+        "-p",
+        "cpu",
+        "-p",
+        "gpu",
+        "--gres=gpu:1",
+    ]
 
     monkeypatch.chdir(tmp_path)
-    sbatch, script = slurm_submission(config, {"gpu": 1}, "JOB", [1, 2, 3], "log/a%.JOB.log",
-                                      ["python", "x.py", "--n", "JOB"], max_jobs_run=2)
-    assert sbatch == ["sbatch", "--account=asr", "-p", "gpu", "--gres=gpu:1", "--array=1-3%2",
-                      "--job-name=a%.log", "--output=log/a%%.%a.log", f"--chdir={tmp_path}",
-                      "--export=ALL", "--parsable", "--wait"]
-    runner = shlex.join([sys.executable, "-P", str(ROOT / "local/jobs.py")])
-    assert script == (f"#!/bin/bash\nexec {runner} --slurm-task "
-                      '"JOB=$SLURM_ARRAY_TASK_ID:$SLURM_ARRAY_TASK_ID" '
-                      "log/a%.JOB.log python x.py --n JOB\n")
+    sbatch, script = slurm_submission(
+        config,
+        {"gpu": 1},
+        "JOB",
+        [1, 2, 3],
+        "log/a%.JOB.log",
+        ["python", "x.py", "--n", "JOB"],
+        max_jobs_run=2,
+    )
+    assert sbatch == [
+        "sbatch",
+        "--account=asr",
+        "-p",
+        "gpu",
+        "--gres=gpu:1",
+        "--array=1-3%2",
+        "--job-name=a%.log",
+        "--output=log/a%%.%a.log",
+        f"--chdir={tmp_path}",
+        "--export=ALL",
+        "--parsable",
+        "--wait",
+    ]
+    runner = shlex.join([sys.executable, "-P", str(ROOT / "local/runtime/jobs.py")])
+    assert script == (
+        f"#!/bin/bash\nexec {runner} --slurm-task "
+        '"JOB=$SLURM_ARRAY_TASK_ID:$SLURM_ARRAY_TASK_ID" '
+        "log/a%.JOB.log python x.py --n JOB\n"
+    )
 
 
 def test_option_without_rule_is_an_error(tmp_path):
     conf = tmp_path / "slurm.conf"
     conf.write_text("option gpu=0\n")
-    proc = subprocess.run(["python", "-m", "local.jobs", "--backend", "slurm", "--config",
-                           str(conf), "--gpu", "1", str(tmp_path / "x.log"), "true"],
-                          env=project_env(), capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            "python",
+            "-m",
+            "local.runtime.jobs",
+            "--backend",
+            "slurm",
+            "--config",
+            str(conf),
+            "--gpu",
+            "1",
+            str(tmp_path / "x.log"),
+            "true",
+        ],
+        env=project_env(),
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "no rule for gpu=1" in proc.stderr

@@ -1,11 +1,12 @@
 """The weighted-sum SSL frontend: padding, normalization, freezing, model lookup."""
+
 import pytest
 import torch
 
 from frontend.espnet_frontend import WeightedSumFrontend
-from frontend.ssl_forward import normalize
 from frontend.make_tiny_models import make
 from frontend.models import ModelError, resolve
+from frontend.ssl_forward import normalize
 
 MODELS = [("hubert", "base"), ("hubert", "large"), ("wav2vec2", "base"), ("wav2vec2", "large")]
 
@@ -32,9 +33,9 @@ def test_padded_batch_equals_each_utterance_alone(tiny, kind, size):
     feats, feats_lens = frontend(padded, lengths)
     assert feats.shape[-1] == frontend.output_size()
     for i, wav in enumerate(wavs):
-        alone, alone_len = frontend(wav[None], lengths[i:i + 1])
+        alone, alone_len = frontend(wav[None], lengths[i : i + 1])
         assert alone_len[0] == feats_lens[i] == (lengths[i] - 400) // 320 + 1
-        torch.testing.assert_close(feats[i, :feats_lens[i]], alone[0], atol=1e-4, rtol=0)
+        torch.testing.assert_close(feats[i, : feats_lens[i]], alone[0], atol=1e-4, rtol=0)
 
 
 @pytest.mark.parametrize("size", ["base", "large"])
@@ -46,8 +47,9 @@ def test_normalization_follows_the_preprocessor_config(tiny, size):
     frontend = WeightedSumFrontend(str(folder))
     wavs, padded, lengths = batch([9000, 16000], seed=3)
     ours = normalize(padded, lengths, frontend.do_normalize)
-    theirs = extractor([w.numpy() for w in wavs], sampling_rate=16000, padding=True,
-                       return_tensors="pt").input_values
+    theirs = extractor(
+        [w.numpy() for w in wavs], sampling_rate=16000, padding=True, return_tensors="pt"
+    ).input_values
     torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
     assert extractor.do_normalize == (size == "large")
 
@@ -94,8 +96,11 @@ def test_missing_model_names_the_expected_files(tiny, tmp_path):
     incomplete = tmp_path / "incomplete"
     incomplete.mkdir()
     (incomplete / "config.json").write_text((tiny / "tiny-hubert-base/config.json").read_text())
-    with pytest.raises(ModelError, match="missing preprocessor_config.json, pytorch_model.bin or "
-                                         "model.safetensors.*huggingface.co/TencentGameMate"):
+    with pytest.raises(
+        ModelError,
+        match="missing preprocessor_config.json, pytorch_model.bin or "
+        "model.safetensors.*huggingface.co/TencentGameMate",
+    ):
         resolve(incomplete, tmp_path / "cache")
     with pytest.raises(ModelError, match="preprocessor_config.json"):
         WeightedSumFrontend(str(incomplete))

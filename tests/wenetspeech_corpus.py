@@ -1,6 +1,7 @@
 """Build a small corpus in WenetSpeech's distributed format for the tests: long
 Ogg/Opus recordings written with soundfile (made of mini-corpus utterances) and a
 WenetSpeech.json with every field, bad cases included."""
+
 import json
 import tarfile
 from pathlib import Path
@@ -15,8 +16,12 @@ RATE = 16000
 
 def mini_utterances(speakers=("S0001", "S0002", "S0010", "S0012")):
     """{speaker: [(text, samples)]} from the embedded mini corpus."""
-    texts = dict(line.split(" ", 1) for line in
-                 (MINI_CORPUS / "transcript/aishell_transcript_v0.8.txt").read_text("utf-8").splitlines())
+    texts = dict(
+        line.split(" ", 1)
+        for line in (MINI_CORPUS / "transcript/aishell_transcript_v0.8.txt")
+        .read_text("utf-8")
+        .splitlines()
+    )
     found = {}
     for spk in speakers:
         with tarfile.open(MINI_CORPUS / f"wav/{spk}.tar.gz") as tar:
@@ -59,22 +64,40 @@ class WenetSpeechCorpus:
             path = self.root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             soundfile.write(path, samples, RATE, format="OGG", subtype="OPUS")
-        entry = {"aid": aid, "duration": round(len(samples) / RATE, 2), "md5": "0" * 32,
-                 "path": rel, "source": source, "tags": ["drama"],
-                 "url": f"https://example.invalid/{aid}", "segments": []}
+        entry = {
+            "aid": aid,
+            "duration": round(len(samples) / RATE, 2),
+            "md5": "0" * 32,
+            "path": rel,
+            "source": source,
+            "tags": ["drama"],
+            "url": f"https://example.invalid/{aid}",
+            "segments": [],
+        }
         for i, ((text, _), (begin, end)) in enumerate(zip(utterances, times)):
             tags = subsets[i] if subsets and isinstance(subsets[0], list) else subsets
-            entry["segments"].append({"sid": f"{aid}_S{i:05d}", "confidence": 1.0,
-                                      "begin_time": begin, "end_time": end,
-                                      "subsets": list(tags),
-                                      "text": texts[i] if texts else text})
+            entry["segments"].append(
+                {
+                    "sid": f"{aid}_S{i:05d}",
+                    "confidence": 1.0,
+                    "begin_time": begin,
+                    "end_time": end,
+                    "subsets": list(tags),
+                    "text": texts[i] if texts else text,
+                }
+            )
         self.audios.append(entry)
         return entry
 
     def write(self):
         (self.root / "audio").mkdir(parents=True, exist_ok=True)
-        document = {"dataset": "WenetSpeech", "language": "Chinese", "version": "v1.0",
-                    "audios": self.audios}
-        (self.root / "WenetSpeech.json").write_text(json.dumps(document, ensure_ascii=False, indent=1),
-                                                    encoding="utf-8")
+        document = {
+            "dataset": "WenetSpeech",
+            "language": "Chinese",
+            "version": "v1.0",
+            "audios": self.audios,
+        }
+        (self.root / "WenetSpeech.json").write_text(
+            json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
         return self.root

@@ -8,14 +8,15 @@ Expects the folder that holds data_aishell/ (as unpacked from data_aishell.tgz):
       wav/<SPK>.tar.gz                           <split>/<SPK>/<utt>.wav (unpacked once)
       wav/{train,dev,test}/<SPK>/<utt>.wav
 
-Keeps the utterances that have both audio and a non-empty transcript, removes the
-spaces between words, and writes sorted wav.scp, text, utt2spk and spk2utt. Every
-utterance left out is counted by reason and listed in data/local/aishell/dropped.txt.
+Keeps the utterances that have both audio and a non-empty transcript, normalizes
+the transcripts as every recipe does (local.data.text_norm: the spaces between
+words go), and writes sorted wav.scp, text, utt2spk and spk2utt. Every utterance
+left out is counted by reason and listed in data/local/aishell/dropped.txt.
 """
+
 import argparse
 import collections
 import os
-import re
 import shutil
 import sys
 import tarfile
@@ -24,13 +25,14 @@ from pathlib import Path
 
 import soundfile
 
-from local.atomic import write_text
-from local.datadir import DataDir, DataError
+from fileio.atomic import write_text
+from fileio.kaldi_table import DataError
+from local.data.datadir import DataDir
+from local.data.text_norm import normalize_mandarin
 
 SPLITS = ("train", "dev", "test")
 TRANSCRIPT = Path("transcript") / "aishell_transcript_v0.8.txt"
 EXPECTED_TOTAL = 141925  # utterances in Aishell-1 v0.8 with audio and text
-WHITESPACE = re.compile(r"\s+")  # includes the full-width space U+3000
 
 
 def find_corpus(root):
@@ -41,9 +43,11 @@ def find_corpus(root):
             return candidate
     corpus = root / "data_aishell"
     if not corpus.is_dir():
-        raise DataError(f"{corpus}: not found. Set AISHELL (db.sh or the environment) to the "
-                        "folder holding data_aishell/ (unpacked data_aishell.tgz from "
-                        "https://www.openslr.org/33/)")
+        raise DataError(
+            f"{corpus}: not found. Set AISHELL (db.sh or the environment) to the "
+            "folder holding data_aishell/ (unpacked data_aishell.tgz from "
+            "https://www.openslr.org/33/)"
+        )
     for needed in (corpus / "wav", corpus / TRANSCRIPT):
         if not needed.exists():
             raise DataError(f"{needed}: not found (incomplete copy of data_aishell?)")
@@ -77,7 +81,7 @@ def unpack_archives(wav_dir, log):
 
 
 def read_transcript(path, drops):
-    """utt -> text with spaces removed; a bad encoding is an error naming the line."""
+    """utt -> normalized text; a bad encoding is an error naming the line."""
     texts = {}
     with open(path, "rb") as f:
         for number, raw in enumerate(f, start=1):
@@ -92,7 +96,7 @@ def read_transcript(path, drops):
             if utt in texts:
                 drops["duplicate transcript line"].append(f"{utt} ({path.name}:{number})")
                 continue
-            texts[utt] = WHITESPACE.sub("", words)
+            texts[utt] = normalize_mandarin(words)
     return texts
 
 
@@ -157,9 +161,11 @@ def prepare(corpus_root, out_dir, expected_total=EXPECTED_TOTAL, log=print):
         utts = kept[split]
         if not utts:
             raise DataError(f"{wav_dir / split}: no usable utterances")
-        DataDir(wav_scp={u: p for u, (_, p, _) in utts.items()},
-                text={u: t for u, (_, _, t) in utts.items()},
-                utt2spk={u: s for u, (s, _, _) in utts.items()}).write(Path(out_dir) / split)
+        DataDir(
+            wav_scp={u: p for u, (_, p, _) in utts.items()},
+            text={u: t for u, (_, _, t) in utts.items()},
+            utt2spk={u: s for u, (s, _, _) in utts.items()},
+        ).write(Path(out_dir) / split)
         log(f"{split}: {len(utts)} utterances, {len({s for s, _, _ in utts.values()})} speakers")
 
     report = [f"{reason}: {len(items)}" for reason, items in sorted(drops.items())]
@@ -169,21 +175,29 @@ def prepare(corpus_root, out_dir, expected_total=EXPECTED_TOTAL, log=print):
     for line in report:
         log(f"  {line}")
     if expected_total and total != expected_total:
-        log(f"WARNING: {total} utterances kept, Aishell-1 has {expected_total}: "
-            "is the corpus complete?")
-    listing = "".join(f"{reason}\t{item}\n" for reason, items in sorted(drops.items())
-                      for item in items)
+        log(
+            f"WARNING: {total} utterances kept, Aishell-1 has {expected_total}: "
+            "is the corpus complete?"
+        )
+    listing = "".join(
+        f"{reason}\t{item}\n" for reason, items in sorted(drops.items()) for item in items
+    )
     write_text(Path(out_dir) / "local" / "aishell" / "dropped.txt", listing)
     return {split: len(kept[split]) for split in SPLITS}, drops
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("corpus", help="folder holding data_aishell/ ($AISHELL)")
     parser.add_argument("out_dir", nargs="?", default="data")
-    parser.add_argument("--expected-total", type=int, default=EXPECTED_TOTAL,
-                        help="warn when the number of kept utterances differs (0: never)")
+    parser.add_argument(
+        "--expected-total",
+        type=int,
+        default=EXPECTED_TOTAL,
+        help="warn when the number of kept utterances differs (0: never)",
+    )
     args = parser.parse_args()
     try:
         prepare(args.corpus, args.out_dir, args.expected_total)

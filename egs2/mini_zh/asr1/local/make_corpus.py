@@ -22,6 +22,7 @@ which libsndfile (soundfile) reads like any other WAV.
 Needs: espeak-ng and fortunes-zh (Debian), numpy, soundfile, soxr. The output
 is byte-for-byte reproducible for the same packages and arguments.
 """
+
 import argparse
 import collections
 import gzip
@@ -116,7 +117,7 @@ def segment_words(phrase, rng):
     words, i = [], 0
     while i < len(phrase):
         n = 1 if len(phrase) - i == 1 else rng.choice([1, 2, 2])
-        words.append(phrase[i:i + n])
+        words.append(phrase[i : i + n])
         i += n
     return " ".join(words)
 
@@ -125,11 +126,13 @@ def synthesize(text, voice, pitch, rate):
     """espeak-ng speech at 16 kHz with leading/trailing silence trimmed (float32)."""
     wav = subprocess.run(
         ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(rate), "--stdout", text],
-        check=True, capture_output=True).stdout
+        check=True,
+        capture_output=True,
+    ).stdout
     audio, rate_in = soundfile.read(io.BytesIO(wav), dtype="float32")
     voiced = np.flatnonzero(np.abs(audio) > 0.01)
     margin = int(0.05 * rate_in)
-    audio = audio[max(voiced[0] - margin, 0):voiced[-1] + margin]
+    audio = audio[max(voiced[0] - margin, 0) : voiced[-1] + margin]
     return soxr.resample(audio, rate_in, SAMPLE_RATE)
 
 
@@ -154,24 +157,44 @@ def write_speaker_archive(path, split, spk, utterances):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True,
-                        help="output folder; data_aishell/ is (re)created inside")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="output folder; data_aishell/ is (re)created inside"
+    )
     parser.add_argument("--num-train", type=int, default=600, help="training phrases")
     parser.add_argument("--num-dev", type=int, default=100)
     parser.add_argument("--num-test", type=int, default=100)
-    parser.add_argument("--speakers-per-phrase", type=int, default=2,
-                        help="training speakers saying each training phrase")
-    parser.add_argument("--min-count", type=int, default=3,
-                        help="dev/test characters occur at least this often in train")
+    parser.add_argument(
+        "--speakers-per-phrase",
+        type=int,
+        default=2,
+        help="training speakers saying each training phrase",
+    )
+    parser.add_argument(
+        "--min-count",
+        type=int,
+        default=3,
+        help="dev/test characters occur at least this often in train",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
-    splits = dict(zip(["train", "dev", "test"], choose_phrases(
-        read_phrases(POEM_FILES), args.num_train, args.num_dev, args.num_test,
-        args.min_count, rng)))
+    splits = dict(
+        zip(
+            ["train", "dev", "test"],
+            choose_phrases(
+                read_phrases(POEM_FILES),
+                args.num_train,
+                args.num_dev,
+                args.num_test,
+                args.min_count,
+                rng,
+            ),
+        )
+    )
 
     root = args.out / "data_aishell"
     tmp = args.out / "data_aishell.tmp"
@@ -187,7 +210,7 @@ def main():
         spoken = [p for p in phrases for _ in range(repeat)]
         for index, (spk, _, voice) in enumerate(speakers):
             pitch, rate = rng.randint(30, 75), rng.randint(160, 220)
-            mine = spoken[index::len(speakers)]
+            mine = spoken[index :: len(speakers)]
             utterances = []
             for number, phrase in enumerate(mine, start=1):
                 utt = f"{UTT_PREFIX}{spk}W{number:04d}"
@@ -195,11 +218,14 @@ def main():
                 transcript.append(f"{utt} {segment_words(phrase, rng)}")
             write_speaker_archive(tmp / "wav" / f"{spk}.tar.gz", split, spk, utterances)
             seconds = sum(len(a) for _, a in utterances) / SAMPLE_RATE
-            print(f"{split} {spk} {voice} pitch={pitch} rate={rate}: "
-                  f"{len(utterances)} utterances, {seconds / 60:.1f} min")
+            print(
+                f"{split} {spk} {voice} pitch={pitch} rate={rate}: "
+                f"{len(utterances)} utterances, {seconds / 60:.1f} min"
+            )
 
     (tmp / "transcript" / "aishell_transcript_v0.8.txt").write_text(
-        "\n".join(sorted(transcript)) + "\n", encoding="utf-8")
+        "\n".join(sorted(transcript)) + "\n", encoding="utf-8"
+    )
     shutil.rmtree(root, ignore_errors=True)
     tmp.rename(root)
     print(f"wrote {root}")

@@ -9,19 +9,20 @@
 Subset tags S, M, L, W give data/train_{s,m,l,w} (only the requested one);
 DEV, TEST_NET, TEST_MEETING give data/dev, data/test_net, data/test_meeting. A
 segment goes to every wanted set whose tag it carries. Each set gets wav.scp
-(recordings), segments, text (normalized: local.text_norm.normalize_mandarin),
+(recordings), segments, text (normalized: local.data.text_norm.normalize_mandarin),
 utt2spk and spk2utt (every utterance is its own speaker, as in ESPnet's recipe).
 
 The JSON is read as a stream: memory does not grow with the number of segments.
 When it is laid out as the distributed WenetSpeech.json is, blocks of whole
 audio entries are parsed by orjson, in parallel byte ranges for a large file
-(local.json_entries); otherwise, or when a block does not parse, by the event
+(local/json_entries.py); otherwise, or when a block does not parse, by the event
 parser ijson, which names what is wrong. The tables are sorted on disk (sort(1)).
-Bad input is counted by reason (local.wenetspeech_entries), listed in
+Bad input is counted by reason (local/wenetspeech_entries.py), listed in
 data/local/wenetspeech/dropped.txt and reported at the end, and never stops the
 whole corpus: missing or unreadable audio, a segment past the end of its audio
 or with bad times, empty text, an unknown subset tag, a duplicate sid.
 """
+
 import argparse
 import codecs
 import collections
@@ -35,10 +36,19 @@ from pathlib import Path
 
 import ijson
 
-from local import json_entries
-from local.atomic import replace_dir, write_text
-from local.datadir import DataError
-from local.wenetspeech_entries import KNOWN_TAGS, SET_OF_TAG, Report, audio_fields, collect_segment
+from fileio.atomic import replace_dir, write_text
+from fileio.kaldi_table import DataError
+
+# This recipe's own modules (json_entries, wenetspeech_entries) lie beside this script.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import json_entries
+from wenetspeech_entries import (
+    KNOWN_TAGS,
+    SET_OF_TAG,
+    Report,
+    audio_fields,
+    collect_segment,
+)
 
 EVAL_TAGS = ("DEV", "TEST_NET", "TEST_MEETING")
 END_TOLERANCE = 0.05  # seconds a segment may end after its audio (rounding of times)
@@ -52,7 +62,9 @@ def stream_audios(json_path):
         try:
             yield from ijson.items(f, "audios.item", use_float=True)
         except ijson.JSONError as e:
-            raise DataError(f"{json_path}: invalid JSON (read up to byte {f.tell()}): {e}") from None
+            raise DataError(
+                f"{json_path}: invalid JSON (read up to byte {f.tell()}): {e}"
+            ) from None
 
 
 def audio_spans(json_path, parts):
@@ -78,8 +90,9 @@ def chunks(iterable, size):
         yield chunk
 
 
-def collect_in_parts(json_path, wanted_tags, work, report, check_audio, nj, parts,
-                     min_bytes=64 << 20):
+def collect_in_parts(
+    json_path, wanted_tags, work, report, check_audio, nj, parts, min_bytes=64 << 20
+):
     """collect() over byte spans of the JSON (`parts` processes in parallel when the
     file has min_bytes or more), merged in order: the same outputs as one pass of
     the event parser. Falls back to that pass when the layout is not recognized,
@@ -91,8 +104,10 @@ def collect_in_parts(json_path, wanted_tags, work, report, check_audio, nj, part
     spans = audio_spans(json_path, parts)
     if spans is not None:
         dirs = [work / f"part{k}" for k in range(len(spans))]
-        jobs = [(json_path, wanted_tags, d, check_audio, max(1, nj // len(spans)), span)
-                for d, span in zip(dirs, spans)]
+        jobs = [
+            (json_path, wanted_tags, d, check_audio, max(1, nj // len(spans)), span)
+            for d, span in zip(dirs, spans)
+        ]
         try:
             if len(jobs) == 1:
                 results = [collect_part(jobs[0])]
@@ -133,21 +148,25 @@ def collect_part(job):
     return report, seen_aids
 
 
-def collect(json_path, wanted_tags, work, report, check_audio=True, nj=1, byte_range=None,
-            seen_aids=None):
+def collect(
+    json_path, wanted_tags, work, report, check_audio=True, nj=1, byte_range=None, seen_aids=None
+):
     """Write every wanted segment as 'sid TAB aid TAB begin TAB end TAB text' to
     work/<set>.tsv (unsorted) and every used recording to work/<set>.wav.scp.
     Audio files are checked nj at a time, a few hundred recordings ahead."""
     wanted_tags = frozenset(wanted_tags)
-    outputs = {tag: open(work / f"{SET_OF_TAG[tag]}.tsv", "w", encoding="utf-8")
-               for tag in wanted_tags}
-    recordings = {tag: open(work / f"{SET_OF_TAG[tag]}.wav.scp", "w", encoding="utf-8")
-                  for tag in wanted_tags}
+    outputs = {
+        tag: open(work / f"{SET_OF_TAG[tag]}.tsv", "w", encoding="utf-8") for tag in wanted_tags
+    }
+    recordings = {
+        tag: open(work / f"{SET_OF_TAG[tag]}.wav.scp", "w", encoding="utf-8") for tag in wanted_tags
+    }
     pool = ThreadPoolExecutor(max_workers=nj)
     try:
         # only the wanted lines of a few hundred recordings are held, never their JSON
-        recordings_wanted = wanted_recordings(json_path, wanted_tags, report, byte_range,
-                                              set() if seen_aids is None else seen_aids)
+        recordings_wanted = wanted_recordings(
+            json_path, wanted_tags, report, byte_range, set() if seen_aids is None else seen_aids
+        )
         for wanted in chunks(recordings_wanted, 256):
             if check_audio:
                 probes = pool.map(probe_audio, [path for _, path, _, _ in wanted])
@@ -165,8 +184,11 @@ def wanted_recordings(json_path, wanted_tags, report, byte_range, seen_aids):
     """(aid, path, JSON duration, {tag: [(sid, begin, end, line)]}) of every recording
     with segments in a wanted set, one at a time."""
     corpus = json_path.parent
-    audios = (stream_audios(json_path) if byte_range is None
-              else json_entries.read_span(json_path, byte_range, "aid"))
+    audios = (
+        stream_audios(json_path)
+        if byte_range is None
+        else json_entries.read_span(json_path, byte_range, "aid")
+    )
     for audio in audios:
         try:
             aid, rel_path, duration, segments = audio_fields(audio)
@@ -182,8 +204,12 @@ def wanted_recordings(json_path, wanted_tags, report, byte_range, seen_aids):
             # most segments belong to no wanted set: skip them at once
             try:
                 tags = segment.get("subsets")
-                if (type(tags) is list and tags and wanted_tags.isdisjoint(tags)
-                        and KNOWN_TAGS.issuperset(tags)):
+                if (
+                    type(tags) is list
+                    and tags
+                    and wanted_tags.isdisjoint(tags)
+                    and KNOWN_TAGS.issuperset(tags)
+                ):
                     continue
             except (AttributeError, TypeError):  # not a dict, unhashable tags: checked below
                 pass
@@ -198,6 +224,7 @@ def probe_audio(path):
         return 0, 0, ("missing audio", "")
     try:
         import soundfile  # only when the audio is checked: it costs 0.3 s to import
+
         info = soundfile.info(str(path))
     except (RuntimeError, soundfile.LibsndfileError) as e:
         return 0, 0, ("unreadable audio", str(e).splitlines()[0])
@@ -208,17 +235,20 @@ def write_audio_lines(aid, path, probe, lines, outputs, recordings, report):
     """Write one recording's segments, unless its audio cannot be used."""
     duration, rate, problem = probe
     if problem:
-        report.drop(problem[0], f"{aid} {path} {problem[1]}".rstrip(),
-                    sum(len(v) for v in lines.values()))
+        report.drop(
+            problem[0], f"{aid} {path} {problem[1]}".rstrip(), sum(len(v) for v in lines.values())
+        )
         return
     if rate != 16000:
         report.counts[f"audio at {rate} Hz (resampled when read)"] += 1
     for tag, tag_lines in lines.items():
         kept = 0
-        for sid, begin, end, line in tag_lines:
+        for sid, _begin, end, line in tag_lines:
             if end > duration + END_TOLERANCE:
-                report.drop("segment past the end of its audio",
-                            f"{sid} ends at {end} s, {aid} has {duration:.2f} s")
+                report.drop(
+                    "segment past the end of its audio",
+                    f"{sid} ends at {end} s, {aid} has {duration:.2f} s",
+                )
                 continue
             outputs[tag].write(line)
             kept += 1
@@ -229,8 +259,24 @@ def write_audio_lines(aid, path, probe, lines, outputs, recordings, report):
 def sort_file(path, work):
     """Sort a file by its first tab-separated field on disk (stable), in place."""
     env = dict(os.environ, LC_ALL="C")
-    subprocess.run(["sort", "-s", "-t", "\t", "-k1,1", "-S", "32M", "-T", str(work), "-o",
-                    str(path), str(path)], check=True, env=env)
+    subprocess.run(
+        [
+            "sort",
+            "-s",
+            "-t",
+            "\t",
+            "-k1,1",
+            "-S",
+            "32M",
+            "-T",
+            str(work),
+            "-o",
+            str(path),
+            str(path),
+        ],
+        check=True,
+        env=env,
+    )
 
 
 def write_set(name, work):
@@ -242,10 +288,12 @@ def write_set(name, work):
     tmp = work / "sets" / name
     tmp.mkdir(parents=True)
     n, seconds, previous, used = 0, 0.0, None, set()
-    with open(tsv, encoding="utf-8") as lines, \
-            open(tmp / "segments", "w", encoding="utf-8") as segments, \
-            open(tmp / "text", "w", encoding="utf-8") as text, \
-            open(tmp / "utt2spk", "w", encoding="utf-8") as utt2spk:
+    with (
+        open(tsv, encoding="utf-8") as lines,
+        open(tmp / "segments", "w", encoding="utf-8") as segments,
+        open(tmp / "text", "w", encoding="utf-8") as text,
+        open(tmp / "utt2spk", "w", encoding="utf-8") as utt2spk,
+    ):
         for line in lines:
             sid, aid, begin, end, words = line.rstrip("\n").split("\t", 4)
             if sid == previous:
@@ -261,33 +309,54 @@ def write_set(name, work):
     shutil.copyfile(tmp / "utt2spk", tmp / "spk2utt")
     scp = work / f"{name}.wav.scp"
     sort_file(scp, work)
-    with open(scp, encoding="utf-8") as recordings, \
-            open(tmp / "wav.scp", "w", encoding="utf-8") as wav_scp:
+    with (
+        open(scp, encoding="utf-8") as recordings,
+        open(tmp / "wav.scp", "w", encoding="utf-8") as wav_scp,
+    ):
         wav_scp.writelines(line for line in recordings if line.split(" ", 1)[0] in used)
     return n, seconds, report
 
 
-def prepare(corpus, out_dir, train_subset="S", check_audio=True, nj=4, log=print, parse_jobs=1,
-            split_min_mb=64):
+def prepare(
+    corpus,
+    out_dir,
+    train_subset="S",
+    check_audio=True,
+    nj=4,
+    log=print,
+    parse_jobs=1,
+    split_min_mb=64,
+):
     corpus = Path(corpus)
     json_path = corpus / "WenetSpeech.json"
-    for needed, is_right_kind, kind in ((json_path, Path.is_file, "file"),
-                                        (corpus / "audio", Path.is_dir, "folder")):
+    for needed, is_right_kind, kind in (
+        (json_path, Path.is_file, "file"),
+        (corpus / "audio", Path.is_dir, "folder"),
+    ):
         if not is_right_kind(needed):
             what = f"not a {kind}" if needed.exists() else "not found"
-            raise DataError(f"{needed}: {what}. Set WENETSPEECH (db.sh or the environment) to "
-                            "the folder holding WenetSpeech.json and audio/ "
-                            "(https://wenet.org.cn/WenetSpeech/)")
+            raise DataError(
+                f"{needed}: {what}. Set WENETSPEECH (db.sh or the environment) to "
+                "the folder holding WenetSpeech.json and audio/ "
+                "(https://wenet.org.cn/WenetSpeech/)"
+            )
     wanted = (train_subset,) + EVAL_TAGS
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = Report()
     work = Path(tempfile.mkdtemp(prefix=".wenetspeech.", dir=out_dir))
     try:
-        parts = collect_in_parts(json_path, wanted, work, report, check_audio, nj, parse_jobs,
-                                 split_min_mb << 20)
-        log(f"{json_path.name}: " + (f"read in {parts} part{'s' if parts > 1 else ''}" if parts
-                                     else "read by the event parser (not laid out as distributed)"))
+        parts = collect_in_parts(
+            json_path, wanted, work, report, check_audio, nj, parse_jobs, split_min_mb << 20
+        )
+        log(
+            f"{json_path.name}: "
+            + (
+                f"read in {parts} part{'s' if parts > 1 else ''}"
+                if parts
+                else "read by the event parser (not laid out as distributed)"
+            )
+        )
         names = [SET_OF_TAG[tag] for tag in wanted]
         if parse_jobs > 1:  # the sets in parallel
             with ProcessPoolExecutor(min(parse_jobs, len(names))) as pool:
@@ -304,15 +373,21 @@ def prepare(corpus, out_dir, train_subset="S", check_audio=True, nj=4, log=print
         log(f"left out {dropped} segments (and audio entries)")
         for reason, n in sorted(report.counts.items()):
             log(f"  {reason}: {n}")
-        write_text(out_dir / "local" / "wenetspeech" / "dropped.txt",
-                   "".join(f"{item}\n" for item in report.items))
+        write_text(
+            out_dir / "local" / "wenetspeech" / "dropped.txt",
+            "".join(f"{item}\n" for item in report.items),
+        )
         empty = [name for name, (n, _) in sizes.items() if n == 0]
         if len(empty) == len(names) and not report.counts:
-            raise DataError(f"{json_path}: no audio entry with segments (an \"audios\" array of "
-                            "objects with \"segments\" is expected)")
+            raise DataError(
+                f'{json_path}: no audio entry with segments (an "audios" array of '
+                'objects with "segments" is expected)'
+            )
         if empty:  # all sets or none: no mix of this run's sets and an earlier run's
-            raise DataError(f"no usable segment for {', '.join(empty)} (see "
-                            f"{out_dir / 'local/wenetspeech/dropped.txt'}); no set written")
+            raise DataError(
+                f"no usable segment for {', '.join(empty)} (see "
+                f"{out_dir / 'local/wenetspeech/dropped.txt'}); no set written"
+            )
         for name in names:
             replace_dir(work / "sets" / name, out_dir / name)
     finally:
@@ -328,24 +403,48 @@ def positive(text):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("corpus", help="folder holding WenetSpeech.json and audio/ ($WENETSPEECH)")
     parser.add_argument("out_dir", nargs="?", default="data")
-    parser.add_argument("--set", default="S", choices=["S", "M", "L", "W"],
-                        help="training subset (default: %(default)s, 100 h)")
+    parser.add_argument(
+        "--set",
+        default="S",
+        choices=["S", "M", "L", "W"],
+        help="training subset (default: %(default)s, 100 h)",
+    )
     parser.add_argument("--nj", type=positive, default=4, help="audio files checked in parallel")
-    parser.add_argument("--parse-jobs", type=positive, default=min(2, os.cpu_count() or 1),
-                        help="processes parsing parts of a large JSON (default: %(default)s)")
-    parser.add_argument("--split-min-mb", type=int, default=64,
-                        help="a JSON smaller than this is parsed in one piece (default: %(default)s)")
-    parser.add_argument("--check-audio", default="true", choices=["true", "false"],
-                        help="open every used recording (missing/unreadable audio, segments "
-                             "past its end); false trusts the JSON durations")
+    parser.add_argument(
+        "--parse-jobs",
+        type=positive,
+        default=min(2, os.cpu_count() or 1),
+        help="processes parsing parts of a large JSON (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--split-min-mb",
+        type=int,
+        default=64,
+        help="a JSON smaller than this is parsed in one piece (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--check-audio",
+        default="true",
+        choices=["true", "false"],
+        help="open every used recording (missing/unreadable audio, segments "
+        "past its end); false trusts the JSON durations",
+    )
     args = parser.parse_args()
     try:
-        prepare(args.corpus, args.out_dir, args.set, args.check_audio == "true", args.nj,
-                parse_jobs=args.parse_jobs, split_min_mb=args.split_min_mb)
+        prepare(
+            args.corpus,
+            args.out_dir,
+            args.set,
+            args.check_audio == "true",
+            args.nj,
+            parse_jobs=args.parse_jobs,
+            split_min_mb=args.split_min_mb,
+        )
     except DataError as e:
         sys.exit(f"prepare_wenetspeech.py: error: {e}")
 

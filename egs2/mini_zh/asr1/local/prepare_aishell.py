@@ -1,0 +1,1 @@
+../../../aishell/asr1/local/prepare_aishell.py

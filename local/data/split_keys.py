@@ -1,0 +1,78 @@
+"""Split the keys of a Kaldi table (wav.scp, text) into N lists for array jobs.
+
+    python -m local.data.split_keys --nj 4 dump/raw/test/wav.scp exp/.../log/keys.JOB.scp
+    python -m local.data.split_keys --nj 4 --lengths dump/raw/test/utt2num_samples ...
+
+Without --lengths the lines are cut into N consecutive runs of (almost) equal
+count, as Kaldi's split_scp.pl does. With --lengths each line goes to the job
+with the least total length so far, longest first, so that jobs that decode by
+audio length finish together. JOB in the output pattern becomes 1..N; every
+output keeps the input's line order.
+"""
+
+import argparse
+import heapq
+import sys
+
+from fileio.atomic import write_text
+from fileio.kaldi_table import DataError, read_table
+
+
+def split_by_count(keys, nj):
+    size, extra = divmod(len(keys), nj)
+    parts, start = [], 0
+    for job in range(nj):
+        end = start + size + (job < extra)
+        parts.append(keys[start:end])
+        start = end
+    return parts
+
+
+def split_by_length(keys, lengths, nj):
+    """Greedy longest-first assignment to the least loaded job."""
+    heap = [(0, job) for job in range(nj)]
+    assigned = [[] for _ in range(nj)]
+    for key in sorted(keys, key=lambda k: (-lengths[k], k)):
+        total, job = heapq.heappop(heap)
+        assigned[job].append(key)
+        heapq.heappush(heap, (total + lengths[key], job))
+    order = {k: i for i, k in enumerate(keys)}
+    return [sorted(part, key=order.get) for part in assigned]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--nj", type=int, required=True)
+    parser.add_argument("--lengths", help="table of <key> <length> (e.g. utt2num_samples)")
+    parser.add_argument("table", help="input table; its lines are copied")
+    parser.add_argument("pattern", help="output path with JOB, e.g. keys.JOB.scp")
+    args = parser.parse_args(argv)
+    try:
+        lines = {}
+        with open(args.table, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    lines[line.split(maxsplit=1)[0]] = line if line.endswith("\n") else line + "\n"
+        keys = list(lines)
+        if not 1 <= args.nj <= len(keys):
+            raise DataError(f"{args.table}: cannot split {len(keys)} lines into {args.nj} parts")
+        if "JOB" not in args.pattern:
+            raise DataError(f"output pattern '{args.pattern}' has no JOB")
+        if args.lengths:
+            lengths = {k: float(v.split()[0]) for k, v in read_table(args.lengths).items()}
+            missing = [k for k in keys if k not in lengths]
+            if missing:
+                raise DataError(f"{args.lengths}: no length for '{missing[0]}'")
+            parts = split_by_length(keys, lengths, args.nj)
+        else:
+            parts = split_by_count(keys, args.nj)
+    except DataError as e:
+        sys.exit(f"split_keys: error: {e}")
+    for job, part in enumerate(parts, start=1):
+        write_text(args.pattern.replace("JOB", str(job)), "".join(lines[k] for k in part))
+
+
+if __name__ == "__main__":
+    main()

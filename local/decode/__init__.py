@@ -1,0 +1,9 @@
+"""Decoding: from a trained model to hypotheses.
+
+ESPnet's beam search over many utterances at once (batch_beam_search, with the CTC
+prefix scores of batch_ctc_prefix), the decoding job built on it (batch_inference),
+merging the jobs' outputs (merge_decode), their real-time factor (rtf), N-best LM
+rescoring (lm_rescore) and transcribing files with a packed model (transcribe).
+
+May import: fileio, frontend, local.data, local.runtime.
+"""

@@ -1,0 +1,166 @@
+"""Write an experiment's RESULTS.md: environment, commands, configs and CER tables.
+
+    python -m local.report.results --exp exp/asr_X --asr_config conf/a.yaml ... \
+        --out exp/asr_X/RESULTS.md
+
+Reads every exp/asr_X/<decode>/<set>/score_cer/result.txt (written by
+local/score.sh) and the LM perplexity, and puts the exact command of each
+decoding above its table.
+"""
+
+import argparse
+import datetime
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from fileio.atomic import write_text
+
+COLUMNS = ["Snt", "Wrd", "Corr", "Sub", "Del", "Ins", "Err", "S.Err"]
+
+
+def sum_avg(result_txt):
+    """The 8 numbers of the Sum/Avg row of a sclite-style result.txt."""
+    for line in Path(result_txt).read_text(encoding="utf-8").splitlines():
+        if "Sum/Avg" in line:
+            cells = line.split("|")
+            return cells[2].split() + cells[3].split()
+    raise ValueError(f"{result_txt}: no Sum/Avg row")
+
+
+def scored_sets(exp):
+    """{decode dir: {set: result.txt}} for every scored decoding of an experiment."""
+    found = {}
+    for result in sorted(Path(exp).glob("*/*/score_cer/result.txt")):
+        found.setdefault(result.parents[2], {})[result.parents[1].name] = result
+    return found
+
+
+def rtf(decode_set_dir):
+    """The real-time factor local.decode.rtf wrote for a decoded set, '-' when unknown."""
+    path = Path(decode_set_dir) / "rtf"
+    if not path.exists():
+        return "-"
+    return dict(line.split() for line in path.read_text().splitlines()).get("rtf", "-")
+
+
+def version(package):
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def git_revision():
+    root = Path(__file__).resolve().parents[2]
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return rev + (" (with local changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def markdown_table(header, rows):
+    lines = ["|" + "|".join(header) + "|", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["|" + "|".join(str(c) for c in row) + "|" for row in rows]
+    return "\n".join(lines)
+
+
+def render(args):
+    exp = Path(args.exp)
+    out = [
+        f"# RESULTS: {exp.name}",
+        "",
+        "## Environment",
+        "",
+        f"- date: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M:%S %Z')}",
+        f"- python: {platform.python_version()}, torch: {version('torch')}, "
+        f"espnet: {version('espnet')}, s3prl: {version('s3prl')}, "
+        f"transformers: {version('transformers')}",
+        f"- git: {git_revision()}",
+        f"- ASR config: {args.asr_config}",
+        f"- LM config: {args.lm_config if args.use_lm == 'true' else 'none (no LM)'}",
+        f"- inference config: {args.inference_config}",
+        "",
+    ]
+    if args.use_lm == "true":
+        for ppl in sorted(Path(args.lm_exp).glob("perplexity_*/ppl")):
+            out += [
+                f"- LM perplexity on {ppl.parent.name[len('perplexity_') :]}: "
+                f"{float(ppl.read_text().split()[0]):.2f}",
+                "",
+            ]
+    weights = exp / "layer_weights.txt"
+    if weights.exists():
+        out += [
+            "## Layer weights of the SSL frontend",
+            "",
+            "![layer weights](layer_weights.png)",
+            "",
+            "```",
+            weights.read_text().rstrip(),
+            "```",
+            "",
+        ]
+    for decode_dir, sets in scored_sets(exp).items():
+        out += [f"## {decode_dir.name}", ""]
+        commands = {
+            (decode_dir / s / "command").read_text().strip()
+            for s in sets
+            if (decode_dir / s / "command").exists()
+        }
+        for command in sorted(commands):
+            out += ["```sh", command, "```", ""]
+        grid = decode_dir / "grid.md"
+        if grid.exists():  # the tuning stage's search, kept beside its decoding
+            out += [
+                "### Tuning grid",
+                "",
+                grid.read_text(encoding="utf-8")
+                .strip()
+                .replace("](grid.png)", f"]({decode_dir.name}/grid.png)"),
+                "",
+            ]
+        out += [
+            "### CER",
+            "",
+            markdown_table(
+                ["dataset"] + COLUMNS + ["RTF"],
+                [[s] + sum_avg(r) + [rtf(decode_dir / s)] for s, r in sets.items()],
+            ),
+            "",
+        ]
+    return "\n".join(out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--exp", required=True)
+    parser.add_argument("--asr_config", required=True)
+    parser.add_argument("--lm_config", default="none")
+    parser.add_argument("--inference_config", required=True)
+    parser.add_argument("--use_lm", default="true")
+    parser.add_argument("--lm_exp", default="")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    text = render(args)
+    write_text(args.out, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,459 @@
+"""Character error rate with the numbers NIST sclite prints (sclite -i rm, default options).
+
+    python -m local.report.score REF_TEXT HYP_TEXT [OUT_DIR] [--utt2spk FILE]
+
+REF_TEXT and HYP_TEXT are Kaldi `text` files (`<utt> <transcript>`). Spaces are
+removed and every character is a token. OUT_DIR receives ref.trn and hyp.trn
+(sclite's input format, so `sclite -r ref.trn trn -h hyp.trn trn -i rm -o all
+stdout` can check us) and result.txt: the summary table by speaker followed by
+the alignment of every utterance, laid out as sclite's `-o sum pra` output.
+
+What sclite does, and so do we:
+- alignment costs 0 (correct), 4 (substitution), 3 (insertion, deletion); when
+  several moves into a cell cost the same, the diagonal wins, then insertion
+  (this settles the Sub/Del/Ins split and even the error count);
+- ASCII letters are compared case-insensitively;
+- percentages are num/den*100 rounded half away from zero to one decimal;
+- with -i rm the speaker of `(spk-utt)` is the text before the first '-' (else
+  the first '_'; else the previous utterance's speaker);
+- reference utterances without a hypothesis are not scored (we say how many);
+  a hypothesis without a reference is an error.
+Unlike sclite, characters that sclite's input format reserves ('@', ';', '\\',
+'{', a line starting with ';;' or '**') are plain characters here.
+"""
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from fileio.atomic import write_text
+from fileio.kaldi_table import DataError, read_table
+
+CORRECT, SUBSTITUTION, DELETION, INSERTION = "C", "S", "D", "I"
+COST_SUBSTITUTION, COST_GAP = 4, 3
+
+
+def characters(text):
+    """The tokens of a transcript: its characters, whitespace removed."""
+    return list("".join(text.split()))
+
+
+def fold_case(token):
+    """sclite's default comparison: C tolower() on ASCII letters only."""
+    return token.lower() if token.isascii() else token
+
+
+def align(ref, hyp):
+    """sclite's alignment of two token lists: [(op, ref_token, hyp_token)], in order."""
+    ref_keys = [fold_case(t) for t in ref]
+    hyp_keys = [fold_case(t) for t in hyp]
+    rows, cols = len(ref), len(hyp)
+    cost = [[0] * (cols + 1) for _ in range(rows + 1)]
+    move = [[INSERTION] * (cols + 1) for _ in range(rows + 1)]
+    for b in range(1, cols + 1):
+        cost[0][b] = cost[0][b - 1] + COST_GAP
+    for a in range(1, rows + 1):
+        cost[a][0] = cost[a - 1][0] + COST_GAP
+        move[a][0] = DELETION
+        above, here = cost[a - 1], cost[a]
+        for b in range(1, cols + 1):
+            diagonal = above[b - 1] + (
+                0 if ref_keys[a - 1] == hyp_keys[b - 1] else COST_SUBSTITUTION
+            )
+            deletion = above[b] + COST_GAP
+            insertion = here[b - 1] + COST_GAP
+            if diagonal <= deletion and diagonal <= insertion:
+                here[b], move[a][b] = diagonal, SUBSTITUTION
+            elif deletion < insertion:
+                here[b], move[a][b] = deletion, DELETION
+            else:
+                here[b], move[a][b] = insertion, INSERTION
+    path, a, b = [], rows, cols
+    while a > 0 or b > 0:
+        step = move[a][b]
+        if step == SUBSTITUTION:
+            same = ref_keys[a - 1] == hyp_keys[b - 1]
+            path.append((CORRECT if same else SUBSTITUTION, ref[a - 1], hyp[b - 1]))
+            a, b = a - 1, b - 1
+        elif step == DELETION:
+            path.append((DELETION, ref[a - 1], None))
+            a -= 1
+        else:
+            path.append((INSERTION, None, hyp[b - 1]))
+            b -= 1
+    return path[::-1]
+
+
+class Counts:
+    """Correct/substituted/deleted/inserted tokens and sentence counts."""
+
+    def __init__(self):
+        self.ops = {CORRECT: 0, SUBSTITUTION: 0, DELETION: 0, INSERTION: 0}
+        self.sentences = 0
+        self.sentence_errors = 0
+
+    def add(self, path):
+        for op, _, _ in path:
+            self.ops[op] += 1
+        self.sentences += 1
+        self.sentence_errors += any(op != CORRECT for op, _, _ in path)
+
+    def merge(self, other):
+        for op in self.ops:
+            self.ops[op] += other.ops[op]
+        self.sentences += other.sentences
+        self.sentence_errors += other.sentence_errors
+
+    @property
+    def words(self):
+        return self.ops[CORRECT] + self.ops[SUBSTITUTION] + self.ops[DELETION]
+
+    @property
+    def errors(self):
+        return self.ops[SUBSTITUTION] + self.ops[DELETION] + self.ops[INSERTION]
+
+    def columns(self):
+        """Corr, Sub, Del, Ins, Err as percentages of the reference tokens (unrounded)."""
+        values = [
+            self.ops[CORRECT],
+            self.ops[SUBSTITUTION],
+            self.ops[DELETION],
+            self.ops[INSERTION],
+            self.errors,
+        ]
+        return [percent(v, self.words) for v in values]
+
+
+def percent(num, den):
+    return 0.0 if den == 0 else num / den * 100.0
+
+
+def sclite_round(x, digits=1):
+    """sclite's F_ROUND: half away from zero on x * 10**digits, truncating like C's (int)."""
+    scale = 10.0**digits
+    return float(int(x * scale + (0.5 if x > 0 else -0.5))) / scale
+
+
+def mean_sd_median(values):
+    if not values:
+        return 0.0, 0.0, 0.0
+    n = len(values)
+    mean = sum(values) / n
+    spread = sum((x - mean) * (x - mean) for x in values)
+    ordered = sorted(values)
+    median = ordered[n // 2] if n % 2 else (ordered[n // 2] + ordered[n // 2 - 1]) / 2
+    return mean, (math.sqrt(spread / (n - 1)) if spread != 0.0 else 0.0), median
+
+
+def speaker_of(trn_id, previous):
+    """sclite -i rm: '(spk-utt)' -> 'spk' (lower-cased ids), else up to '_', else previous."""
+    for separator in "-_":
+        if separator in trn_id:
+            return trn_id[1 : trn_id.index(separator)]
+    return previous
+
+
+class Scoring:
+    """All utterances of one test set, grouped by speaker in hypothesis order."""
+
+    def __init__(self, title):
+        self.title = title
+        self.utterances = []  # (trn id, speaker, path)
+        self.speakers = {}  # speaker -> Counts, in order of first appearance
+        self.total = Counts()
+
+    def add(self, trn_id, path):
+        previous = self.utterances[-1][1] if self.utterances else ""
+        speaker = speaker_of(trn_id, previous)
+        self.utterances.append((trn_id, speaker, path))
+        self.speakers.setdefault(speaker, Counts()).add(path)
+        self.total.add(path)
+
+    def cer(self):
+        return percent(self.total.errors, self.total.words)
+
+    # -- the summary table (sclite -o sum) --------------------------------
+    def summary_rows(self):
+        """The table's rows [(justification, 9 cells, separator line before it)], and
+        whether some speaker has no reference tokens."""
+        rows = [
+            (
+                "l" + "c" * 8,
+                [" SPKR", " # Snt", "# Wrd", "Corr", " Sub", " Del", " Ins", " Err", "S.Err"],
+                "-",
+            )
+        ]
+        per_speaker = []
+        for speaker, counts in self.speakers.items():
+            if counts.words == 0:  # sclite shows counts when there is nothing to divide by
+                raw = [
+                    counts.ops[CORRECT],
+                    counts.ops[SUBSTITUTION],
+                    counts.ops[DELETION],
+                    counts.ops[INSERTION],
+                    counts.errors,
+                ]
+                cells = ["%5.0f*" % sclite_round(float(v), 0) for v in raw]
+                columns = [float(v) for v in raw]
+            else:
+                columns = counts.columns()
+                cells = ["%5.1f " % sclite_round(v) for v in columns]
+            sentence_error = percent(counts.sentence_errors, counts.sentences)
+            cells.append("%5.1f " % sclite_round(sentence_error))
+            rows.append(
+                (
+                    "l" + "c" * 8,
+                    [f" {speaker} ", "%5d" % counts.sentences, "%5d" % counts.words] + cells,
+                    "-",
+                )
+            )
+            per_speaker.append((counts, columns, sentence_error))
+        total = self.total
+        cells = [" Sum/Avg", "%5d" % total.sentences, "%5d" % total.words]
+        cells += ["%5.1f " % sclite_round(v) for v in total.columns()]
+        cells.append("%5.1f " % sclite_round(percent(total.sentence_errors, total.sentences)))
+        rows.append(("l" + "c" * 8, cells, "="))
+        statistics, has_empty = self._statistics_rows(per_speaker)
+        return rows + statistics, has_empty
+
+    @staticmethod
+    def _statistics_rows(per_speaker):
+        """Mean, S.D. and Median over speakers, as sclite computes them.
+
+        Speakers without reference tokens are meant to be left out of the Corr..Err
+        statistics; sclite's removal shifts the arrays in a way that can keep a wrong
+        entry, and we shift the same way so that the numbers agree.
+        """
+        columns = [list(c) for c in zip(*[cols for _, cols, _ in per_speaker])] or [[]] * 5
+        empty = [i for i, (counts, _, _) in enumerate(per_speaker) if counts.words == 0]
+        n = len(per_speaker)
+        for i in empty:
+            for column in columns:
+                column[i : n - 1] = column[i + 1 : n]
+                column[n - 1] = -1000.0
+        kept = n - len(empty)
+        stats = [
+            mean_sd_median([float(c.sentences) for c, _, _ in per_speaker]),
+            mean_sd_median([float(c.words) for c, _, _ in per_speaker]),
+        ]
+        stats += [mean_sd_median(column[:kept]) for column in columns]
+        stats.append(mean_sd_median([s for _, _, s in per_speaker]))
+        mark = "+" if empty else " "
+        rows = []
+        for index, label in enumerate([" Mean ", " S.D. ", "Median"]):
+            values = [s[index] for s in stats]
+            cells = [label, "%5.1f " % sclite_round(values[0]), "%5.1f " % sclite_round(values[1])]
+            cells += [("%5.1f" % sclite_round(v)) + mark for v in values[2:7]]
+            cells.append("%5.1f " % sclite_round(values[7]))
+            rows.append(("c" * 9, cells, "=" if index == 0 else None))
+        return rows, bool(empty)
+
+    def summary(self):
+        rows, has_empty = self.summary_rows()
+        lines = ["", "", "", center("SYSTEM SUMMARY PERCENTAGES by SPEAKER", 80), ""]
+        lines += render_table(self.title, rows)
+        if has_empty:
+            lines += [
+                "",
+                "* No Reference words for this/these speaker(s).  Word counts supplied",
+                "  rather than percents.",
+                "# No Reference words for this/these speaker(s).  NCE not computable.",
+                "+ Speaker(s) with no reference data is ignored",
+            ]
+        return "\n".join(lines) + "\n"
+
+    # -- the alignments (sclite -o pra) ------------------------------------
+    def alignments(self, line_width=1000):
+        lines = [
+            "",
+            "",
+            "\t\tDUMP OF SYSTEM ALIGNMENT STRUCTURE",
+            "",
+            f"System name:   {self.title}",
+            "",
+            "Speakers: ",
+        ]
+        lines += ["   %2d:  %s" % (i, s) for i, s in enumerate(self.speakers)]
+        lines.append("")
+        for i, (speaker, counts) in enumerate(self.speakers.items()):
+            lines.append("Speaker sentences%4d:  %s   #utts: %d" % (i, speaker, counts.sentences))
+            for trn_id, utt_speaker, path in self.utterances:
+                if utt_speaker == speaker:
+                    lines += alignment_lines(trn_id, path, line_width)
+                    lines.append("")
+        lines.append("")
+        return "\n".join(lines) + "\n"
+
+
+def center(text, width):
+    before = (width - len(text)) // 2
+    return " " * max(before, 0) + text + " " * max(width - len(text) - before, 0)
+
+
+def render_table(title, rows):
+    """sclite's boxed table: a title row, then 9 columns laid out as l|cc|cccccc."""
+    gaps = ["|", " ", "|", " ", " ", " ", " ", " "]
+    widths = [max(len(cells[c]) for _, cells, _ in rows) for c in range(9)]
+    inner = 2 + sum(widths) + 8
+    width = max(inner, 2 + len(title))
+    indent = " " * ((80 - width) // 2) if width < 80 else ""
+    spare, added, sizes = width - inner, 0, []
+    for c in range(9):  # a wide title's extra room is spread over the columns
+        extra = (int(sclite_round(spare / 9 * (c + 1), 0)) - added) if c < 8 else spare - added
+        added += extra
+        sizes.append(widths[c] + extra)
+
+    def cell(c, text, justify):
+        size, used = sizes[c], widths[c]
+        before = (size - used) // 2
+        body = center(text[:used], used) if justify == "c" else text[:used].ljust(used)
+        return " " * before + body + " " * (size - used - before)
+
+    title_room = width - 2
+    before = (title_room - len(title)) // 2
+    lines = [
+        indent + "," + "-" * (width - 2) + ".",
+        indent + "|" + " " * before + title + " " * (title_room - len(title) - before) + "|",
+    ]
+    after_title = True
+    for justify, cells, separator in rows:
+        if separator:
+            joints = [
+                ("+" if separator == "-" and not after_title and g != " " else separator)
+                for g in gaps
+            ]
+            lines.append(
+                indent
+                + "|"
+                + "".join(separator * sizes[c] + (joints[c] if c < 8 else "") for c in range(9))
+                + "|"
+            )
+        lines.append(
+            indent
+            + "|"
+            + "".join(cell(c, cells[c], justify[c]) + (gaps[c] if c < 8 else "") for c in range(9))
+            + "|"
+        )
+        after_title = False
+    lines.append(indent + "`" + "-" * (width - 2) + "'")
+    return lines
+
+
+def upper_ascii(token):
+    return token.upper() if token.isascii() else token
+
+
+def shown(token, op, other_bytes):
+    """A token as sclite's pra shows it: '*' for a gap (as wide as the other side),
+    ASCII in lower case when correct and in upper case when wrong."""
+    if token is None:
+        return "*" * other_bytes
+    if op != CORRECT:
+        return upper_ascii(token)
+    return token.lower() if token.isascii() else token
+
+
+def alignment_lines(trn_id, path, line_width):
+    """One utterance as sclite's pra block: id, scores, REF/HYP/Eval rows (byte widths)."""
+    counts = {
+        op: sum(1 for o, _, _ in path if o == op)
+        for op in (CORRECT, SUBSTITUTION, DELETION, INSERTION)
+    }
+    lines = [f"id: {trn_id}", "Scores: (#C #S #D #I) %d %d %d %d" % tuple(counts.values())]
+    items = []
+    for op, ref, hyp in path:
+        ref_bytes = 1 if ref is None else len(ref.encode())
+        hyp_bytes = 1 if hyp is None else len(hyp.encode())
+        width = max(ref_bytes, hyp_bytes)
+        shown_ref = shown(ref, op, hyp_bytes)
+        shown_hyp = shown(hyp, op, ref_bytes)
+
+        def pad(text, width=width):
+            return text + " " * (width - len(text.encode())) + " "
+
+        items.append((width, pad(shown_ref), pad(shown_hyp), pad("" if op == CORRECT else op)))
+    done = 0
+    while done < len(items):
+        length, end = (9 if done else 6), done
+        while length < line_width and end < len(items):
+            length += 1 + items[end][0]
+            end += 1
+        if end < len(items):
+            end -= 1  # the item that crossed the limit starts the next pass
+        end = max(end, done + 1)
+        prefix = ">> " if done else ""
+        if done:
+            lines.append("")
+        for label, index in (("REF:  ", 1), ("HYP:  ", 2), ("Eval: ", 3)):
+            lines.append(prefix + label + "".join(item[index] for item in items[done:end]))
+        done = end
+    return lines
+
+
+def trn_line(tokens, trn_id):
+    return " ".join(tokens + [trn_id]) + "\n"
+
+
+def score_files(ref_path, hyp_path, out_dir=None, utt2spk_path=None, title=None):
+    """Score two Kaldi text files; write ref.trn, hyp.trn and result.txt to out_dir."""
+    refs = read_table(ref_path, allow_empty_value=True)
+    hyps = read_table(hyp_path, allow_empty_value=True)
+    utt2spk = read_table(utt2spk_path) if utt2spk_path else {}
+    unknown = [u for u in hyps if u not in refs]
+    if unknown:
+        raise DataError(
+            f"{hyp_path}: {len(unknown)} utterances have no reference in {ref_path}, "
+            f"e.g. '{unknown[0]}'"
+        )
+    trn_ids = {u: f"({utt2spk[u]}-{u})" if u in utt2spk else f"({u})" for u in refs}
+    scoring = Scoring(title or (str(Path(out_dir) / "hyp.trn") if out_dir else str(hyp_path)))
+    for utt, text in hyps.items():
+        scoring.add(
+            fold_case(trn_ids[utt]) if trn_ids[utt].isascii() else trn_ids[utt].lower(),
+            align(characters(refs[utt]), characters(text)),
+        )
+    missing = len(refs) - len(hyps)
+    if out_dir:
+        out_dir = Path(out_dir)
+        write_text(
+            out_dir / "ref.trn", "".join(trn_line(characters(refs[u]), trn_ids[u]) for u in refs)
+        )
+        write_text(
+            out_dir / "hyp.trn", "".join(trn_line(characters(hyps[u]), trn_ids[u]) for u in hyps)
+        )
+        write_text(out_dir / "result.txt", scoring.summary() + scoring.alignments())
+    return scoring, missing
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("ref", help="reference Kaldi text file")
+    parser.add_argument("hyp", help="hypothesis Kaldi text file")
+    parser.add_argument("out_dir", nargs="?", help="where ref.trn, hyp.trn, result.txt go")
+    parser.add_argument(
+        "--utt2spk", help="speakers for the per-speaker rows (ids become (spk-utt))"
+    )
+    args = parser.parse_args(argv)
+    try:
+        scoring, missing = score_files(args.ref, args.hyp, args.out_dir, args.utt2spk)
+    except DataError as e:
+        sys.exit(f"score: error: {e}")
+    sys.stdout.write(scoring.summary())
+    total = scoring.total
+    print(
+        f"\nCER {sclite_round(scoring.cer()):.1f} % [ {total.errors} / {total.words}, "
+        f"{total.ops[SUBSTITUTION]} sub, {total.ops[DELETION]} del, {total.ops[INSERTION]} ins ]"
+    )
+    if missing:
+        print(
+            f"WARNING: {missing} reference utterances have no hypothesis and are not scored "
+            "(as sclite does)",
+            file=sys.stderr,
+        )
+
+
+if __name__ == "__main__":
+    main()

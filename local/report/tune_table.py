@@ -1,0 +1,97 @@
+"""The decoding-weight grid of the tuning stage: table, plot and the best setting.
+
+    python -m local.report.tune_table TUNE_DIR SET
+
+TUNE_DIR/beam<B>_ctc<C>_lm<L>/SET/score_cer/result.txt are the scored decodings
+of the tuning set, one per setting. Writes TUNE_DIR/grid.md (CER %, one row per
+beam and CTC weight, one column per LM weight, the best in bold), TUNE_DIR/grid.png
+(CER against LM weight, one line per beam and CTC weight) and TUNE_DIR/best
+(`beam ctc_weight lm_weight cer`); prints the best line. Ties go to the smaller
+beam, then the smaller LM weight, then the smaller CTC weight.
+"""
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from fileio.atomic import atomic_file, write_text
+from local.report.results import markdown_table, sum_avg
+
+SETTING = re.compile(r"^beam(\d+)_ctc([\d.]+)_lm([\d.]+)$")
+
+
+def grid(tune_dir, dset):
+    """{(beam, ctc weight, lm weight): CER} of every scored setting."""
+    found = {}
+    for result in Path(tune_dir).glob(f"*/{dset}/score_cer/result.txt"):
+        match = SETTING.match(result.parents[2].name)
+        if match:
+            beam, ctc, lm = int(match[1]), float(match[2]), float(match[3])
+            found[(beam, ctc, lm)] = float(sum_avg(result)[6])
+    return found
+
+
+def best_setting(cers):
+    return min(cers, key=lambda k: (cers[k], k[0], k[2], k[1]))
+
+
+def table(cers, best):
+    lm_weights = sorted({k[2] for k in cers})
+    rows = []
+    for beam, ctc in sorted({(k[0], k[1]) for k in cers}):
+        row = [beam, ctc]
+        for lm in lm_weights:
+            cer = cers.get((beam, ctc, lm))
+            text = "-" if cer is None else f"{cer:.1f}"
+            row.append(f"**{text}**" if (beam, ctc, lm) == best else text)
+        rows.append(row)
+    return markdown_table(["beam", "ctc weight"] + [f"lm {w}" for w in lm_weights], rows)
+
+
+def plot(cers, path, dset):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for beam, ctc in sorted({(k[0], k[1]) for k in cers}):
+        points = sorted((k[2], v) for k, v in cers.items() if k[:2] == (beam, ctc))
+        axes.plot(*zip(*points), marker="o", label=f"beam {beam}, ctc {ctc}")
+    axes.set_xlabel("LM weight")
+    axes.set_ylabel(f"CER on {dset} (%)")
+    axes.legend(fontsize="small")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    with atomic_file(path, "wb") as f:
+        figure.savefig(f, format="png", dpi=100)
+    plt.close(figure)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("tune_dir")
+    parser.add_argument("set")
+    args = parser.parse_args(argv)
+    tune_dir = Path(args.tune_dir)
+    cers = grid(tune_dir, args.set)
+    if not cers:
+        sys.exit(f"{tune_dir}: no scored setting (beam*_ctc*_lm*/{args.set}/score_cer)")
+    best = best_setting(cers)
+    write_text(
+        tune_dir / "grid.md",
+        f"CER (%) on {args.set} for each decoding setting\n\n"
+        + table(cers, best)
+        + "\n\n![grid](grid.png)\n",
+    )
+    plot(cers, tune_dir / "grid.png", args.set)
+    line = f"{best[0]} {best[1]} {best[2]} {cers[best]}"
+    write_text(tune_dir / "best", line + "\n")
+    print(line)
+
+
+if __name__ == "__main__":
+    main()
