@@ -86,7 +86,7 @@ def ours_dump(opus, times, work):
         text={u: "文字" for u in utts},
         utt2spk={u: u for u in utts},
         segments={u: f"rec {b:.2f} {e:.2f}" for u, (b, e) in zip(utts, times)},
-    ).write(work / "data")
+    ).write(work / "data", "bench")
     start = time.perf_counter()
     dump_audio.plan(work / "data", work / "dump", 1, "flac")
     dump_audio.run_job(work / "dump", 1)

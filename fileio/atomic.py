@@ -1,4 +1,17 @@
-"""Write files and directories so that readers never see half-written outputs."""
+"""Write files and folders so that readers never see half-written outputs, and so
+that no tool removes or overwrites what it did not write.
+
+- atomic_file(path): a temporary file beside `path` that replaces it on success.
+- atomic_dir(path, tool): a temporary folder beside `path` that replaces it on
+  success. The folder gets a marker file (OWNER_FILE) naming `tool`; an existing
+  `path` is replaced only when it is empty or holds the same tool's marker (an
+  earlier output of that tool); anything else is refused with OutputError, unless
+  `force` (never when the folder holds one of the tool's `inputs`).
+- write_text(path, text): atomic_file for a whole text.
+
+Files and folders get the permissions the user's umask gives (mkstemp and mkdtemp
+alone would make them private to the user).
+"""
 
 import contextlib
 import os
@@ -6,15 +19,44 @@ import shutil
 import tempfile
 from pathlib import Path
 
+OWNER_FILE = ".written_by"
+
+
+class OutputError(Exception):
+    """An output that would remove or overwrite something the tool did not write."""
+
+
+def umask():
+    """The process's umask (read without changing it for longer than a moment)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _make_public(path, directory=False):
+    """Give a file from mkstemp / a folder from mkdtemp the umask's permissions."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~umask())
+
 
 @contextlib.contextmanager
-def atomic_file(path, mode="w", encoding="utf-8"):
-    """Open a temporary file next to `path`; it replaces `path` only on success."""
+def atomic_file(path, mode="w", encoding="utf-8", owned=None):
+    """Open a temporary file next to `path`; it replaces `path` only on success.
+
+    owned: a function telling whether an existing `path` is an earlier output of
+    the caller (e.g. by its first line); when it says no, OutputError is raised
+    before anything is written.
+    """
     path = Path(path)
+    if owned is not None and path.exists() and not (path.is_file() and owned(path)):
+        raise OutputError(
+            f"{path}: exists and was not written by this tool; not overwritten "
+            "(move it away or choose another output)"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        _make_public(tmp)
         kwargs = {} if "b" in mode else {"encoding": encoding}
         with open(tmp, mode, **kwargs) as f:
             yield f
@@ -25,23 +67,63 @@ def atomic_file(path, mode="w", encoding="utf-8"):
         raise
 
 
-def write_text(path, text):
-    with atomic_file(path) as f:
+def write_text(path, text, owned=None):
+    with atomic_file(path, owned=owned) as f:
         f.write(text)
 
 
-@contextlib.contextmanager
-def atomic_dir(path):
-    """Yield a fresh temporary directory that replaces `path` when the block succeeds.
+def owner_of(folder):
+    """The tool named by a folder's marker, or None."""
+    try:
+        return (Path(folder) / OWNER_FILE).read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
-    An existing `path` stays untouched until the new one is complete; on failure the
-    temporary directory is removed and `path` is left as it was.
+
+def check_output_dir(path, tool, force=False, inputs=()):
+    """Refuse (OutputError) to replace folder `path` unless it is absent, empty or
+    an earlier output of `tool` (or `force`); never when it is, or holds, one of
+    `inputs` (whatever `force` says)."""
+    path = Path(path)
+    resolved = path.resolve()
+    for source in inputs:
+        source = Path(source).resolve()
+        if source == resolved or resolved in source.parents:
+            raise OutputError(
+                f"{path}: the output folder holds the input {source}; "
+                "choose an output folder that does not contain it"
+            )
+    if not os.path.lexists(path):
+        return
+    if not path.is_dir() or path.is_symlink():
+        raise OutputError(f"{path}: exists and is not a folder; not replaced")
+    if force or owner_of(path) == tool or not any(path.iterdir()):
+        return
+    found = owner_of(path)
+    by = f"was written by {found}" if found else "holds files this tool did not write"
+    raise OutputError(
+        f"{path}: {by}; not replaced (move it away, choose another folder, or use --force)"
+    )
+
+
+@contextlib.contextmanager
+def atomic_dir(path, tool, force=False, inputs=()):
+    """Yield a fresh temporary folder that replaces `path` when the block succeeds.
+
+    The existing `path` stays untouched until the new one is complete, and is
+    replaced only as check_output_dir allows (checked before and again after the
+    block, in case the folder changed meanwhile); on failure the temporary folder is
+    removed and `path` is left as it was.
     """
     path = Path(path)
+    check_output_dir(path, tool, force, inputs)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
+        _make_public(tmp, directory=True)
+        (tmp / OWNER_FILE).write_text(tool + "\n", encoding="utf-8")
         yield tmp
+        check_output_dir(path, tool, force, inputs)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -49,9 +131,10 @@ def atomic_dir(path):
 
 
 def replace_dir(new, path):
-    """Move directory `new` to `path`, replacing whatever was there."""
+    """Move folder `new` to `path`, replacing what is there (the caller has checked
+    that it may: check_output_dir)."""
     path = Path(path)
-    if path.exists():
+    if os.path.lexists(path):
         old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
         os.replace(path, old / "x")
         os.replace(new, path)

@@ -60,7 +60,7 @@ def test_prepares_sorted_tables_and_counts_drops(tmp_path, capsys):
         "audio without transcript": 1,
         "transcript without audio": 1,
         "empty text": 1,
-        "corrupt audio": 1,
+        "unreadable audio": 1,
     }
     for reason in drops:
         assert f"{reason}: 1" in out
@@ -119,3 +119,62 @@ def test_data_dir_reader_names_file_and_line(tmp_path):
     (tmp_path / "wav.scp").write_text("a /x.wav\na /y.wav\n")
     with pytest.raises(DataError, match=r"wav.scp:2: duplicate key 'a'"):
         read_table(tmp_path / "wav.scp")
+
+
+def test_corrupt_archive_is_counted_and_leaves_nothing_behind(tmp_path, capsys):
+    c = AishellCorpus(tmp_path / "corpus")
+    c.add("train", "S0002", "BAC009S0002W0122", "而 对", packed=True)
+    c.add("train", "S0005", "BAC009S0005W0001", "楼 市", packed=True)
+    c.add("train", "S0005", "BAC009S0005W0002", "成 交", packed=True)
+    c.add("dev", "S0724", "BAC009S0724W0121", "开发 集")
+    c.add("test", "S0764", "BAC009S0764W0121", "测试 集")
+    corpus = c.write()
+    archive = corpus / "data_aishell/wav/S0005.tar.gz"
+    archive.write_bytes(archive.read_bytes()[: len(archive.read_bytes()) // 2])  # truncated
+    before = sorted(p.relative_to(corpus) for p in corpus.rglob("*") if "S0005" in str(p))
+    counts, drops = prepare_aishell.prepare(corpus, tmp_path / "data", expected_total=0)
+    assert counts == {"train": 1, "dev": 1, "test": 1}
+    unreadable = drops["unreadable audio"]
+    assert [line.split(":")[0] for line in unreadable] == ["BAC009S0005W0001", "BAC009S0005W0002"]
+    assert all(": in S0005.tar.gz (" in line for line in unreadable)
+    assert "S0005.tar.gz: cannot unpack" in capsys.readouterr().out
+    after = sorted(p.relative_to(corpus) for p in corpus.rglob("*") if "S0005" in str(p))
+    assert after == before  # no half-unpacked folder, no marker: tried again next time
+    listing = (tmp_path / "data/local/aishell/dropped.txt").read_text()
+    assert "unreadable audio\tBAC009S0005W0001: in S0005.tar.gz" in listing
+
+
+def test_transcript_conflicts_are_dropped_and_kaldi_spacing_accepted(tmp_path):
+    c = AishellCorpus(tmp_path / "corpus")
+    c.add("train", "S0002", "BAC009S0002W0122", None)
+    c.add("train", "S0002", "BAC009S0002W0123", None)
+    c.add("train", "S0002", "BAC009S0002W0124", None)
+    c.add("dev", "S0724", "BAC009S0724W0121", "开发 集")
+    c.add("test", "S0764", "BAC009S0764W0121", "测试 集")
+    c.transcript_line("BAC009S0002W0122\t而 对")  # a tab after the id
+    c.transcript_line("BAC009S0002W0123 楼 市")
+    c.transcript_line("BAC009S0002W0123 成 交")  # the same id, another text: a conflict
+    c.transcript_line("BAC009S0002W0124\u3000的 限 购")  # a full-width space after the id
+    c.transcript_line("BAC009S0002W0124 的限购")  # the same text once normalized: kept
+    _, drops = prepare_aishell.prepare(c.write(), tmp_path / "data", expected_total=0)
+    text = read_table(tmp_path / "data/train/text")
+    assert text == {"BAC009S0002W0122": "而对", "BAC009S0002W0124": "的限购"}
+    assert len(drops["conflicting transcripts"]) == 1
+    assert "'楼市' or '成交'" in drops["conflicting transcripts"][0]
+    assert len(drops["duplicate transcript line"]) == 1
+
+
+def test_foreign_output_folder_is_not_replaced(tmp_path):
+    corpus = messy_corpus(tmp_path / "corpus")
+    mine = tmp_path / "data/dev"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("my own file")
+    proc = run(["python", str(SCRIPT), str(corpus), str(tmp_path / "data")], check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"{mine}: holds files this tool did not write" in proc.stderr
+    assert (mine / "notes.txt").read_text() == "my own file"
+    assert not (tmp_path / "data/train").exists()  # all sets or none
+    (mine / "notes.txt").unlink()  # an empty folder may be filled
+    run(["python", str(SCRIPT), str(corpus), str(tmp_path / "data"), "--expected-total", "0"])
+    run(["python", str(SCRIPT), str(corpus), str(tmp_path / "data"), "--expected-total", "0"])
+    assert read_table(mine / "text") == {"BAC009S0724W0121": "开发集"}

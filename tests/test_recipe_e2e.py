@@ -8,24 +8,9 @@ import pytest
 from conftest import ROOT, run
 from fileio.kaldi_table import read_table
 from local.report.results import sum_avg
-from recipe import DRIVER_ARGS, make_recipe, mini_subset
+from recipe import DRIVER_ARGS
 
 pytest_plugins = ["slurm_cluster"]
-
-
-@pytest.fixture(scope="module")
-def finished_recipe(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
-    corpus = mini_subset(tmp / "corpus", {"S0001": 24, "S0002": 24, "S0010": 6, "S0012": 6})
-    folder, env = make_recipe(tmp / "asr1", corpus)
-    proc = run(
-        ["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1"],
-        cwd=folder,
-        check=False,
-        **env,
-    )
-    assert proc.returncode == 0, proc.stderr[-5000:]
-    return folder, env, proc
 
 
 def test_all_stages_produce_their_outputs(finished_recipe):
@@ -106,26 +91,8 @@ def test_failing_stage_stops_with_its_log(finished_recipe):
     assert "Stage 7" not in proc.stderr
 
 
-def test_ssl_frontend_from_a_fairseq_checkpoint(finished_recipe, tmp_path):
-    folder, env, _ = finished_recipe
-    run(["python", "-m", "frontend.make_tiny_models", str(tmp_path)])
-    env = dict(env, TINY_HUBERT_LARGE=str(tmp_path / "tiny-hubert-large-fairseq-ckpt.pt"))
-    proc = run(
-        [
-            "./asr.sh",
-            *DRIVER_ARGS,
-            "--speed_perturb_factors",
-            "0.9 1.0 1.1",
-            "--stage",
-            "6",
-            "--stop_stage",
-            "9",
-            "--asr_config",
-            "conf/train_asr_tiny_ssl.yaml",
-        ],
-        cwd=folder,
-        **env,
-    )
+def test_ssl_frontend_from_a_fairseq_checkpoint(ssl_experiment):
+    folder, _, proc = ssl_experiment
     converted = folder / "exp/ssl_models/tiny-hubert-large-fairseq-ckpt"
     assert (converted / "config.json").exists() and (converted / "fairseq_conversion.json").exists()
     exp = folder / "exp/asr_train_asr_tiny_ssl_sp"

@@ -37,7 +37,7 @@ def small_data_dir(path, with_segments=False):
         )
     else:
         data = DataDir(wav_scp={"u1": str(wav)}, text={"u1": "你好"}, utt2spk={"u1": "spk1"})
-    data.write(path / "data")
+    data.write(path / "data", "tests")
     return path / "data"
 
 
@@ -109,7 +109,7 @@ def test_dump_resamples_filters_and_counts(tmp_path):
     paths["notext"] = paths["ok"]
     DataDir(
         wav_scp={k: str(v) for k, v in paths.items()}, text=text, utt2spk={k: "s" for k in paths}
-    ).write(tmp_path / "data")
+    ).write(tmp_path / "data", "tests")
     out = tmp_path / "dump"
     run(["python", "-m", "local.data.dump_audio", "plan", str(tmp_path / "data"), str(out)])
     run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])

@@ -95,10 +95,11 @@ class DataDir:
             keep(self.utt2num_samples) if self.utt2num_samples is not None else None,
         )
 
-    def write(self, path):
-        """Replace directory `path` with these tables (atomically)."""
+    def write(self, path, tool):
+        """Replace directory `path` with these tables (atomically), if it is absent,
+        empty or an earlier output of `tool` (fileio.atomic.atomic_dir)."""
         self.check(path)
-        with atomic_dir(path) as tmp:
+        with atomic_dir(path, tool) as tmp:
             self.write_files(tmp)
 
     def write_files(self, path):

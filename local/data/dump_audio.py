@@ -37,10 +37,20 @@ import kaldiio
 import soundfile
 from tqdm import tqdm
 
-from fileio.atomic import atomic_dir, atomic_file, replace_dir, write_text
+from fileio.atomic import (
+    OWNER_FILE,
+    OutputError,
+    atomic_dir,
+    atomic_file,
+    check_output_dir,
+    replace_dir,
+    write_text,
+)
 from fileio.audio import SAMPLE_RATE, AudioError, change_speed, read_audio, resample, to_int16
 from fileio.kaldi_table import DataError, read_table, write_table
 from local.data.datadir import DataDir
+
+TOOL = "local.data.dump_audio"  # the marker of the folders it writes (fileio.atomic)
 
 FORMATS = ("flac", "wav", "ark")
 # A segment may end this much after its recording (rounding of times) and is kept.
@@ -63,8 +73,11 @@ def plan(data_dir, out_dir, nj, audio_format):
         "audio_format": audio_format,
     }
     plan_file = work / "plan.json"
+    check_output_dir(out_dir, TOOL)  # refused now rather than after hours of work
+    if work.is_dir() and not plan_file.exists() and any(work.iterdir()):
+        raise OutputError(f"{work}: holds files the dump did not write; move them away")
     if plan_file.exists() and json.loads(plan_file.read_text()) != settings:
-        shutil.rmtree(work)
+        shutil.rmtree(work)  # an earlier plan's work folder
     work.mkdir(parents=True, exist_ok=True)
 
     by_recording = collections.defaultdict(list)
@@ -279,6 +292,8 @@ def finish(out_dir, length_filter):
         (work / name).unlink()
     dumped.write_files(work)
     summary = write_report(work, data, dumped, settings["audio_format"], drops, notes, dropped)
+    check_output_dir(out_dir, TOOL)
+    (work / OWNER_FILE).write_text(TOOL + "\n", encoding="utf-8")
     replace_dir(work, out_dir)
     print(f"{out_dir}: {summary}")
 
@@ -304,7 +319,7 @@ def link(data_dir, out_dir, length_filter):
     keep = select(num_samples, num_samples, data, length_filter, drops, dropped)
     kept = data.subset(keep)
     kept.utt2num_samples = {u: num_samples[u] for u in keep}
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, TOOL) as tmp:
         kept.write_files(tmp)
         summary = write_report(tmp, data, kept, "none", drops, notes, dropped)
     print(f"{out_dir}: {summary} (audio read from the original recordings)")
@@ -350,7 +365,7 @@ def main():
                 finish(args.out_dir, length_filter)
             else:
                 link(args.data_dir, args.out_dir, length_filter)
-    except DataError as e:
+    except (DataError, OutputError) as e:
         sys.exit(f"dump_audio: error: {e}")
 
 

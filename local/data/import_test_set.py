@@ -17,9 +17,12 @@ import os
 import sys
 from pathlib import Path
 
+from fileio.atomic import OutputError
 from fileio.kaldi_table import DataError
 from local.data.datadir import DataDir
 from local.data.text_norm import normalize_mandarin
+
+TOOL = "local.data.import_test_set"  # the marker of the folders it writes (fileio.atomic)
 
 
 def corpus_of(recipe):
@@ -52,7 +55,7 @@ def import_set(source, target):
         changed += normalized != text
         data.text[utt] = normalized
     data.utt2num_samples = None  # the dump stage measures the audio again
-    data.write(target)
+    data.write(target, TOOL)
     print(
         f"{target}: {len(data.utt2spk)} utterances from {source.resolve()} "
         f"({changed} transcripts changed by normalization)"
@@ -74,7 +77,7 @@ def main(argv=None):
         parser.error("TARGET is required")
     try:
         import_set(args.source, args.target)
-    except DataError as error:
+    except (DataError, OutputError) as error:
         sys.exit(f"import_test_set: {error}")
 
 

@@ -14,8 +14,11 @@ fileio.audio.change_speed, which changes tempo and pitch together like
 import argparse
 import sys
 
+from fileio.atomic import OutputError
 from fileio.kaldi_table import DataError
 from local.data.datadir import DataDir
+
+TOOL = "local.data.speed_perturb"  # the marker of the folders it writes (fileio.atomic)
 
 
 def perturbed_copy(data, factor):
@@ -76,8 +79,8 @@ def main():
         if not factors or any(f <= 0 for f in factors) or len(set(factors)) != len(factors):
             raise DataError(f"--factors '{args.factors}': need distinct positive numbers")
         data = DataDir.read(args.src)
-        combine([perturbed_copy(data, f) for f in factors]).write(args.dst)
-    except (DataError, ValueError) as e:
+        combine([perturbed_copy(data, f) for f in factors]).write(args.dst, TOOL)
+    except (DataError, OutputError, ValueError) as e:
         sys.exit(f"speed_perturb: error: {e}")
     print(f"{args.dst}: {len(data.utt2spk)} x {len(factors)} utterances (factors {args.factors})")
 

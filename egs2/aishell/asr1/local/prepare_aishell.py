@@ -21,18 +21,20 @@ import shutil
 import sys
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 
 import soundfile
 
-from fileio.atomic import write_text
-from fileio.kaldi_table import DataError
+from fileio.atomic import OutputError, check_output_dir, write_text
+from fileio.kaldi_table import DataError, read_lines
 from local.data.datadir import DataDir
 from local.data.text_norm import normalize_mandarin
 
 SPLITS = ("train", "dev", "test")
 TRANSCRIPT = Path("transcript") / "aishell_transcript_v0.8.txt"
 EXPECTED_TOTAL = 141925  # utterances in Aishell-1 v0.8 with audio and text
+TOOL = "prepare_aishell.py"  # the marker of the folders it writes (fileio.atomic)
 
 
 def find_corpus(root):
@@ -55,49 +57,68 @@ def find_corpus(root):
 
 
 def unpack_archives(wav_dir, log):
-    """Unpack wav/<SPK>.tar.gz once each; a marker records every finished archive."""
-    unpacked = 0
+    """Unpack wav/<SPK>.tar.gz once each; a marker records every finished archive.
+
+    An archive is unpacked into a hidden temporary folder, and its files are moved
+    into place only when the whole archive could be read; a corrupt archive leaves
+    nothing behind. Returns {archive name: reason} of the archives that failed."""
+    unpacked, failed = 0, {}
     for archive in sorted(wav_dir.glob("*.tar.gz")):
         marker = wav_dir / f".{archive.name}.unpacked"
         if marker.exists():
             continue
-        tmp = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", dir=wav_dir))
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", dir=wav_dir))
+        except OSError as e:
+            raise DataError(
+                f"{wav_dir}: cannot unpack the speaker archives here ({e.strerror}); "
+                "unpack data_aishell.tgz where you can write, or unpack wav/*.tar.gz by hand"
+            ) from None
         try:
             with tarfile.open(archive) as tar:
                 tar.extractall(tmp, filter="data")
-        except (tarfile.TarError, OSError, EOFError) as e:
-            raise DataError(f"{archive}: cannot unpack: {e}") from e
-        # Move finished files into place; audio unpacked earlier by hand is kept.
-        for src in sorted(p for p in tmp.rglob("*") if p.is_file()):
-            dst = wav_dir / src.relative_to(tmp)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if not dst.exists():
-                os.replace(src, dst)
-        shutil.rmtree(tmp, ignore_errors=True)
+            # Move finished files into place; audio unpacked earlier by hand is kept.
+            for src in sorted(p for p in tmp.rglob("*") if p.is_file()):
+                dst = wav_dir / src.relative_to(tmp)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                if not dst.exists():
+                    os.replace(src, dst)
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+            failed[archive.name] = f"{type(e).__name__}: {e}"
+            log(
+                f"WARNING: {archive}: cannot unpack ({failed[archive.name]}); "
+                "its utterances are dropped"
+            )
+            continue
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         marker.touch()
         unpacked += 1
     if unpacked:
         log(f"unpacked {unpacked} speaker archives in {wav_dir}")
+    return failed
 
 
 def read_transcript(path, drops):
-    """utt -> normalized text; a bad encoding is an error naming the line."""
-    texts = {}
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                line = raw.decode("utf-8").lstrip("\ufeff").strip()
-            except UnicodeDecodeError as e:
-                raise DataError(f"{path}:{number}: not UTF-8 ({e})") from e
-            if not line:
-                continue
-            utt, _, words = line.partition(" ")
-            utt = utt.strip()
-            if utt in texts:
-                drops["duplicate transcript line"].append(f"{utt} ({path.name}:{number})")
-                continue
-            texts[utt] = normalize_mandarin(words)
-    return texts
+    """utt -> normalized text (Kaldi text conventions: fileio.kaldi_table.read_lines);
+    a bad encoding is an error naming the line. An id given twice with the same text
+    is kept once; with different texts it is a conflict, dropped."""
+    texts, conflicts = {}, set()
+    for number, line in read_lines(path):
+        fields = line.split(maxsplit=1)
+        if not fields:
+            continue
+        utt, text = fields[0], normalize_mandarin(fields[1] if len(fields) > 1 else "")
+        if utt in texts:
+            where = f"{utt} ({path.name}:{number})"
+            if texts[utt] == text:
+                drops["duplicate transcript line"].append(where)
+            else:
+                drops["conflicting transcripts"].append(f"{where}: '{texts[utt]}' or '{text}'")
+                conflicts.add(utt)
+            continue
+        texts[utt] = text
+    return {utt: text for utt, text in texts.items() if utt not in conflicts}
 
 
 def find_audio(wav_dir, drops):
@@ -124,7 +145,7 @@ def audio_problem(path, stats):
     except (RuntimeError, soundfile.LibsndfileError) as e:
         return f"corrupt audio ({str(e).splitlines()[0]})"
     if info.frames == 0:
-        return "corrupt audio (no samples)"
+        return "no samples"
     if info.samplerate != 16000:
         stats[f"audio at {info.samplerate} Hz (the dump stage resamples it)"] += 1
     if info.channels != 1:
@@ -135,7 +156,7 @@ def audio_problem(path, stats):
 def prepare(corpus_root, out_dir, expected_total=EXPECTED_TOTAL, log=print):
     corpus = find_corpus(corpus_root)
     wav_dir = corpus / "wav"
-    unpack_archives(wav_dir, log)
+    failed_archives = unpack_archives(wav_dir, log)
 
     drops = collections.defaultdict(list)
     notes = collections.Counter()
@@ -151,21 +172,27 @@ def prepare(corpus_root, out_dir, expected_total=EXPECTED_TOTAL, log=print):
         else:
             problem = audio_problem(path, notes)
             if problem:
-                drops[problem.split(" (")[0]].append(f"{path}: {problem}")
+                drops["unreadable audio"].append(f"{path}: {problem}")
             else:
                 kept[split][utt] = (spk, str(path), texts[utt])
     for utt in sorted(set(texts) - set(audio)):
-        drops["transcript without audio"].append(utt)
+        archive = next((a for a in failed_archives if a.removesuffix(".tar.gz") in utt), None)
+        if archive:
+            drops["unreadable audio"].append(f"{utt}: in {archive} ({failed_archives[archive]})")
+        else:
+            drops["transcript without audio"].append(utt)
 
+    for split in SPLITS:  # all sets or none
+        if not kept[split]:
+            raise DataError(f"{wav_dir / split}: no usable utterances")
+        check_output_dir(Path(out_dir) / split, TOOL)
     for split in SPLITS:
         utts = kept[split]
-        if not utts:
-            raise DataError(f"{wav_dir / split}: no usable utterances")
         DataDir(
             wav_scp={u: p for u, (_, p, _) in utts.items()},
             text={u: t for u, (_, _, t) in utts.items()},
             utt2spk={u: s for u, (s, _, _) in utts.items()},
-        ).write(Path(out_dir) / split)
+        ).write(Path(out_dir) / split, TOOL)
         log(f"{split}: {len(utts)} utterances, {len({s for s, _, _ in utts.values()})} speakers")
 
     report = [f"{reason}: {len(items)}" for reason, items in sorted(drops.items())]
@@ -201,7 +228,7 @@ def main():
     args = parser.parse_args()
     try:
         prepare(args.corpus, args.out_dir, args.expected_total)
-    except DataError as e:
+    except (DataError, OutputError) as e:
         sys.exit(f"prepare_aishell.py: error: {e}")
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import ijson
 
-from fileio.atomic import replace_dir, write_text
+from fileio.atomic import OWNER_FILE, OutputError, check_output_dir, replace_dir, write_text
 from fileio.kaldi_table import DataError
 
 # This recipe's own modules (json_entries, wenetspeech_entries) lie beside this script.
@@ -52,6 +52,7 @@ from wenetspeech_entries import (
 
 EVAL_TAGS = ("DEV", "TEST_NET", "TEST_MEETING")
 END_TOLERANCE = 0.05  # seconds a segment may end after its audio (rounding of times)
+TOOL = "prepare_wenetspeech.py"  # the marker of the folders it writes (fileio.atomic)
 
 
 def stream_audios(json_path):
@@ -342,6 +343,8 @@ def prepare(
             )
     wanted = (train_subset,) + EVAL_TAGS
     out_dir = Path(out_dir)
+    for tag in wanted:  # refused now rather than after reading the whole JSON
+        check_output_dir(out_dir / SET_OF_TAG[tag], TOOL)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = Report()
     work = Path(tempfile.mkdtemp(prefix=".wenetspeech.", dir=out_dir))
@@ -389,6 +392,9 @@ def prepare(
                 f"{out_dir / 'local/wenetspeech/dropped.txt'}); no set written"
             )
         for name in names:
+            check_output_dir(out_dir / name, TOOL)
+        for name in names:
+            (work / "sets" / name / OWNER_FILE).write_text(TOOL + "\n", encoding="utf-8")
             replace_dir(work / "sets" / name, out_dir / name)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -445,7 +451,7 @@ def main():
             parse_jobs=args.parse_jobs,
             split_min_mb=args.split_min_mb,
         )
-    except DataError as e:
+    except (DataError, OutputError) as e:
         sys.exit(f"prepare_wenetspeech.py: error: {e}")
 
 

@@ -1,0 +1,118 @@
+"""fileio: atomic outputs that never replace what their tool did not write, with
+the user's permissions; Kaldi tables read with Kaldi's conventions."""
+
+import os
+import stat
+
+import pytest
+
+from fileio.atomic import OWNER_FILE, OutputError, atomic_dir, atomic_file, write_text
+from fileio.kaldi_table import DataError, read_table
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_outputs_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "a.txt", "x\n")
+        with atomic_dir(tmp_path / "out", "tool") as tmp:
+            (tmp / "b.txt").write_text("y")
+        assert mode(tmp_path / "a.txt") == 0o644
+        assert mode(tmp_path / "out") == 0o755
+        os.umask(0o077)
+        write_text(tmp_path / "c.txt", "z\n")
+        assert mode(tmp_path / "c.txt") == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_a_folder_is_replaced_only_when_its_tool_wrote_it(tmp_path):
+    out = tmp_path / "out"
+    with atomic_dir(out, "tool-a") as tmp:
+        (tmp / "first").write_text("1")
+    assert (out / OWNER_FILE).read_text().strip() == "tool-a"
+    with atomic_dir(out, "tool-a") as tmp:  # its own earlier output: replaced
+        (tmp / "second").write_text("2")
+    assert sorted(p.name for p in out.iterdir()) == [OWNER_FILE, "second"]
+    with pytest.raises(OutputError, match="was written by tool-a"), atomic_dir(out, "tool-b"):
+        pass
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    refused = pytest.raises(OutputError, match="holds files this tool did not write")
+    with refused, atomic_dir(foreign, "tool-a"):
+        pass
+    assert (foreign / "notes.txt").read_text() == "mine"
+    with atomic_dir(foreign, "tool-a", force=True) as tmp:  # --force: the user said so
+        (tmp / "x").write_text("x")
+    assert not (foreign / "notes.txt").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_input_is_never_inside_a_replaced_output(tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    checkpoint = models / "x.pt"
+    checkpoint.write_bytes(b"weights")
+    for out in (models, tmp_path):
+        refused = pytest.raises(OutputError, match="holds the input")
+        with refused, atomic_dir(out, "convert", force=True, inputs=[checkpoint]):
+            pass
+    assert checkpoint.read_bytes() == b"weights"
+
+
+def test_a_failed_write_keeps_the_old_output(tmp_path):
+    write_text(tmp_path / "a.txt", "old\n")
+    with pytest.raises(RuntimeError), atomic_file(tmp_path / "a.txt") as f:
+        f.write("half")
+        raise RuntimeError("disk full")
+    assert (tmp_path / "a.txt").read_text() == "old\n"
+    with atomic_dir(tmp_path / "out", "tool") as tmp:
+        (tmp / "ok").write_text("1")
+    with pytest.raises(RuntimeError), atomic_dir(tmp_path / "out", "tool") as tmp:
+        (tmp / "partial").write_text("2")
+        raise RuntimeError("killed")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [OWNER_FILE, "ok"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "out"]
+
+
+def test_a_file_not_written_by_the_tool_is_not_overwritten(tmp_path):
+    def is_mine(path):
+        return path.read_text().startswith("# mine")
+
+    (tmp_path / "RESULTS.md").write_text("notes of a user\n")
+    with pytest.raises(OutputError, match="not written by this tool"):
+        write_text(tmp_path / "RESULTS.md", "# mine\n", owned=is_mine)
+    assert (tmp_path / "RESULTS.md").read_text() == "notes of a user\n"
+    write_text(tmp_path / "new.md", "# mine\n", owned=is_mine)
+    write_text(tmp_path / "new.md", "# mine again\n", owned=is_mine)
+    assert (tmp_path / "new.md").read_text() == "# mine again\n"
+
+
+def test_kaldi_text_conventions(tmp_path):
+    clean = tmp_path / "clean"
+    clean.write_text("u1 你好 世界\nu2 再见\nu3\n", encoding="utf-8")
+    variants = {
+        "tab": "u1\t你好 世界\nu2\t再见\nu3\n",
+        "full_width_space": "u1\u3000你好 世界\nu2 再见\nu3\n",
+        "bom_and_blank_lines": "\ufeffu1 你好 世界\n\n  \nu2 再见  \r\nu3\n\n",
+    }
+    expected = read_table(clean, allow_empty_value=True)
+    assert expected == {"u1": "你好 世界", "u2": "再见", "u3": ""}
+    for name, text in variants.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        assert read_table(tmp_path / name, allow_empty_value=True) == expected, name
+
+
+def test_other_encodings_are_refused_with_file_and_line(tmp_path):
+    path = tmp_path / "text"
+    path.write_bytes("u1 你好\n".encode() + "u2 再见\n".encode("gbk"))
+    with pytest.raises(DataError, match=rf"{path}:2: not UTF-8 text"):
+        read_table(path)
+    with pytest.raises(DataError, match="no such file"):
+        read_table(tmp_path / "missing")
+    with pytest.raises(DataError, match="is a folder"):
+        read_table(tmp_path)
