@@ -2,8 +2,10 @@
 cluster (one machine), and the mapping of our options to sbatch options by conf/slurm.conf."""
 
 import shlex
+import signal
 import subprocess
 import sys
+import time
 
 from conftest import ROOT, project_env
 from local.runtime.jobs import read_slurm_config, slurm_options, slurm_submission
@@ -11,14 +13,14 @@ from local.runtime.jobs import read_slurm_config, slurm_options, slurm_submissio
 pytest_plugins = ["slurm_cluster"]
 
 
-def run_jobs(args, cluster, cwd):
+def run_jobs(args, cluster, cwd, timeout=120):
     return subprocess.run(
         ["python", "-m", "local.runtime.jobs", "--backend", "slurm", *args],
         cwd=cwd,
         env=project_env(**cluster.env),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
 
 
@@ -150,3 +152,119 @@ def test_option_without_rule_is_an_error(tmp_path):
     )
     assert proc.returncode == 2
     assert "no rule for gpu=1" in proc.stderr
+
+
+# --- failure paths on the real cluster ------------------------------------------
+
+
+def squeue(cluster):
+    """The job ids Slurm still knows as pending or running."""
+    proc = subprocess.run(
+        ["squeue", "-h", "-o", "%A %T"],
+        env=project_env(**cluster.env),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line.split()[0] for line in proc.stdout.splitlines() if line.strip()]
+
+
+def wait_for(condition, timeout=60, what="a condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_sbatch_refusing_the_job_is_a_failure(slurm_cluster, tmp_path):
+    proc = run_jobs(
+        ["--partition", "no_such_partition", "JOB=1:2", "x.JOB.log", "echo hi"],
+        slurm_cluster,
+        tmp_path,
+    )
+    assert proc.returncode == 1
+    assert "jobs: sbatch failed (exit 1)" in proc.stderr
+    assert "not submitted" in proc.stderr and "invalid partition" in proc.stderr.lower()
+
+
+def test_cancelled_task_is_a_failure_naming_its_log(slurm_cluster, tmp_path):
+    runner = subprocess.Popen(
+        [
+            "python",
+            "-m",
+            "local.runtime.jobs",
+            "--backend",
+            "slurm",
+            "JOB=1:2",
+            "x.JOB.log",
+            "[ JOB = 1 ] || sleep 300; echo job JOB done",
+        ],
+        cwd=tmp_path,
+        env=project_env(**slurm_cluster.env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(
+        lambda: (
+            "job 1 done" in _read(tmp_path / "x.1.log") and "Started" in _read(tmp_path / "x.2.log")
+        ),
+        what="task 2 to run",
+    )
+    job = squeue(slurm_cluster)[0].split("_")[0]
+    subprocess.run(["scancel", f"{job}_2"], env=project_env(**slurm_cluster.env), check=True)
+    _, stderr = runner.communicate(timeout=60)
+    assert runner.returncode == 1
+    assert f"jobs: job 2 failed (it did not finish; Slurm job {job}); log: x.2.log" in stderr
+    assert "CANCELLED" in _read(tmp_path / "x.2.log")  # Slurm's own note, in the task's log
+    assert "# Ended (code 0)" in _read(tmp_path / "x.1.log")
+
+
+def test_task_over_its_time_limit_is_a_failure(slurm_cluster, tmp_path):
+    proc = run_jobs(
+        ["--time", "1", "x.log", "echo started; sleep 300"],
+        slurm_cluster,
+        tmp_path,
+        timeout=240,
+    )
+    assert proc.returncode == 1
+    assert "jobs: job 1 failed (it did not finish" in proc.stderr
+    assert "TIME LIMIT" in _read(tmp_path / "x.log")
+
+
+def test_ctrl_c_cancels_the_submitted_jobs(slurm_cluster, tmp_path):
+    runner = subprocess.Popen(
+        [
+            "python",
+            "-m",
+            "local.runtime.jobs",
+            "--backend",
+            "slurm",
+            "JOB=1:2",
+            "x.JOB.log",
+            "sleep 300",
+        ],
+        cwd=tmp_path,
+        env=project_env(**slurm_cluster.env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(
+        lambda: all("Started" in _read(tmp_path / f"x.{j}.log") for j in (1, 2)),
+        what="both tasks to run",
+    )
+    assert squeue(slurm_cluster)
+    runner.send_signal(signal.SIGINT)
+    runner.communicate(timeout=60)
+    assert runner.returncode == 128 + signal.SIGINT
+    wait_for(lambda: not squeue(slurm_cluster), timeout=30, what="Slurm to end the jobs")
+
+
+def _read(path):
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""

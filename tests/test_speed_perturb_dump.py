@@ -150,3 +150,117 @@ def test_finished_dump_jobs_are_kept_on_rerun(tmp_path):
     run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
     proc = run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
     assert "already done" in proc.stdout
+
+
+# --- where each dumped sample comes from -----------------------------------------
+# A linear chirp says where it is: its pitch rises with time, so a segment cut from
+# the wrong place, or heard at the wrong speed, no longer matches the analytic
+# signal of the right place.
+
+CHIRP_START_HZ, CHIRP_RISE_HZ_PER_S, RATE = 200.0, 150.0, 16000
+
+
+def chirp_at(times):
+    """The chirp's value at the given times (seconds from the recording's start)."""
+    phase = CHIRP_START_HZ * times + CHIRP_RISE_HZ_PER_S * times**2 / 2
+    return 0.5 * np.sin(2 * np.pi * phase)
+
+
+def chirp_recording(path, seconds=8.0):
+    samples = chirp_at(np.arange(int(seconds * RATE)) / RATE)
+    soundfile.write(path, samples, RATE, subtype="PCM_16")
+    return soundfile.read(path, dtype="float32")[0]  # as stored (16-bit)
+
+
+def similarity(a, b):
+    """Normalized correlation of two equally long signals (1: the same shape)."""
+    return float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
+
+
+SEGMENTS = {"u1": (1.0, 2.0), "u2": (3.5, 5.25), "u3": (6.0, 7.9)}
+
+
+def chirp_data_dir(tmp_path):
+    original = chirp_recording(tmp_path / "rec.wav")
+    DataDir(
+        wav_scp={"rec": str(tmp_path / "rec.wav")},
+        text={u: "文字" for u in SEGMENTS},
+        utt2spk={u: "spk" for u in SEGMENTS},
+        segments={u: f"rec {a:.2f} {b:.2f}" for u, (a, b) in SEGMENTS.items()},
+    ).write(tmp_path / "data", "tests")
+    return tmp_path / "data", original
+
+
+def dump(src, out, nj=1):
+    run(["python", "-m", "local.data.dump_audio", "plan", "--nj", str(nj), str(src), str(out)])
+    for job in range(1, nj + 1):
+        run(["python", "-m", "local.data.dump_audio", "run", "--job", str(job), str(out)])
+    run(["python", "-m", "local.data.dump_audio", "finish", str(out)])
+    return {
+        u: soundfile.read(p, dtype="float32")[0] for u, p in read_table(out / "wav.scp").items()
+    }
+
+
+def test_dumped_and_read_segments_are_the_original_slices(tmp_path):
+    from local.data.segments_reader import SegmentsReader
+
+    src, original = chirp_data_dir(tmp_path)
+    dumped = dump(src, tmp_path / "dump")
+    run(["python", "-m", "local.data.dump_audio", "link", str(src), str(tmp_path / "nodump")])
+    reader = SegmentsReader(tmp_path / "nodump/segments")
+    for utt, (start, end) in SEGMENTS.items():
+        expected = original[round(start * RATE) : round(end * RATE)]
+        np.testing.assert_array_equal(dumped[utt], expected)  # 16-bit in, 16-bit out
+        rate, read = reader[utt]
+        assert rate == RATE
+        np.testing.assert_array_equal(read, expected)
+
+
+def test_speed_perturbed_segments_are_the_original_heard_faster_or_slower(tmp_path):
+    src, _ = chirp_data_dir(tmp_path)
+    run(
+        [
+            "python",
+            "-m",
+            "local.data.speed_perturb",
+            "--factors",
+            "0.9 1.0 1.1",
+            str(src),
+            str(tmp_path / "sp"),
+        ]
+    )
+    dumped = dump(tmp_path / "sp", tmp_path / "dump", nj=2)
+    assert len(dumped) == 3 * len(SEGMENTS)
+    for factor in (0.9, 1.0, 1.1):
+        for utt, (start, end) in SEGMENTS.items():
+            samples = dumped[utt if factor == 1.0 else f"sp{factor:g}-{utt}"]
+            # at speed f, sample t of the segment is the original's at start + f t, where
+            # the segment starts at start / f in the perturbed recording, written to the ms
+            assert abs(len(samples) - (end - start) / factor * RATE) <= RATE // 1000 + 1, utt
+            begin = factor * round(start / factor, 3)
+            expected = chirp_at(begin + factor * np.arange(len(samples)) / RATE)
+            assert similarity(samples, expected) > 0.99, (factor, utt)
+    # the check can tell: the same segment 0.25 s late, or at the wrong speed, is unlike it
+    samples = dumped["sp1.1-u2"]
+    late = chirp_at(3.5 + 0.25 + 1.1 * np.arange(len(samples)) / RATE)
+    unchanged = chirp_at(3.5 + np.arange(len(samples)) / RATE)
+    assert similarity(samples, late) < 0.5 and similarity(samples, unchanged) < 0.5
+
+
+def test_lm_text_check_finds_every_leaked_sentence(tmp_path):
+    lm_text = tmp_path / "lm_text"
+    lm_text.write_text("a1 床前明月光\na2 疑是 地上霜\na3 举头望明月\n", encoding="utf-8")
+    dev, test = tmp_path / "dev_text", tmp_path / "test_text"
+    dev.write_text("d1 低头思故乡\nd2 疑是地上霜\n", encoding="utf-8")  # a2 without spaces
+    test.write_text("t1\t举头 望 明月\nt2 春眠不觉晓\n", encoding="utf-8")
+    proc = run(
+        ["python", "-m", "local.data.check_lm_text", str(lm_text), str(dev), str(test)], check=False
+    )
+    assert proc.returncode == 1
+    assert f"{dev}: d2 '疑是地上霜' is line 2 of {lm_text}" in proc.stderr
+    assert f"{test}: t1 '举头望明月' is line 3 of {lm_text}" in proc.stderr
+    assert "2 evaluation sentences are in the LM training text" in proc.stderr
+    test.write_text("t2 春眠不觉晓\n", encoding="utf-8")
+    dev.write_text("d1 低头思故乡\n", encoding="utf-8")
+    proc = run(["python", "-m", "local.data.check_lm_text", str(lm_text), str(dev), str(test)])
+    assert proc.returncode == 0

@@ -1,0 +1,144 @@
+"""The stage driver's own logic, in seconds: its decoding of a test set (jobs balanced
+by audio length, merged outputs, the real-time factor with its job count) run with
+a stand-in decoder, and its option checks. The real decoders are compared with
+ESPnet elsewhere (test_batch_beam_search, the end-to-end tests)."""
+
+import textwrap
+
+import pytest
+
+from conftest import ROOT, run
+from fileio.kaldi_table import read_table
+
+# A stand-in for the decoding program: takes the options the driver gives
+# local.decode.batch_inference, "decodes" each key of --key_file into its own id
+# (so that every output line says which job wrote it) and writes ESPnet's layout.
+STUB_DECODER = textwrap.dedent("""\
+    import argparse, pathlib, time
+    p = argparse.ArgumentParser()
+    p.add_argument("--key_file"); p.add_argument("--output_dir")
+    args, _ = p.parse_known_args()
+    keys = [line.split()[0] for line in open(args.key_file) if line.strip()]
+    out = pathlib.Path(args.output_dir) / "1best_recog"
+    out.mkdir(parents=True)
+    job = args.key_file.rsplit(".", 2)[-2]
+    (out / "text").write_text("".join(f"{k} job{job}\\n" for k in keys))
+    time.sleep(0.3)
+""")
+
+
+def driver(script, cwd, **env):
+    """Run bash lines after sourcing the driver's helpers, with its variables set."""
+    prelude = f"""
+        set -euo pipefail
+        . {ROOT}/path.sh
+        tools={ROOT}/local
+        . {ROOT}/local/asr_lib.sh
+        dumpdir=dump inference_nj=3 driver_args=(--test)
+        asr_exp=exp/asr_x inference_asr_model=model.pth inference_config=decode.yaml
+        decode_job=(python -m local.runtime.jobs --backend local)
+        inference_program=(python stub_decoder.py)
+        inference_ngpu=0
+    """
+    return run(["bash", "-c", prelude + script], cwd=cwd, **env)
+
+
+@pytest.fixture
+def test_set(tmp_path):
+    """dump/raw/test: 12 utterances, one of them as long as all the others together."""
+    folder = tmp_path / "dump/raw/test"
+    folder.mkdir(parents=True)
+    lengths = {f"utt{i:02d}": 16000 * (1 + i % 3) for i in range(11)}
+    lengths["utt11"] = sum(lengths.values())
+    (folder / "audio_format").write_text("flac\n")
+    (folder / "wav.scp").write_text("".join(f"{u} /data/{u}.flac\n" for u in sorted(lengths)))
+    (folder / "utt2num_samples").write_text("".join(f"{u} {n}\n" for u, n in lengths.items()))
+    (tmp_path / "stub_decoder.py").write_text(STUB_DECODER)
+    return tmp_path, lengths
+
+
+def test_decoding_jobs_are_balanced_by_audio_length(test_set):
+    folder, lengths = test_set
+    driver("decode_set test exp/asr_x/decode/test --beam_size 3", folder)
+    decode = folder / "exp/asr_x/decode/test"
+    jobs = [read_table(decode / f"log/keys.{j}.scp") for j in (1, 2, 3)]
+    assert sorted(k for job in jobs for k in job) == sorted(lengths)
+    totals = sorted(sum(lengths[k] for k in job) for job in jobs)
+    # the long utterance alone in one job, the other two share the rest evenly; by
+    # count (4 + 4 + 4) every job would hold a third of the utterances instead
+    assert [len(job) for job in jobs if "utt11" in job] == [1]
+    assert totals[2] == lengths["utt11"] and totals[1] - totals[0] <= 16000
+    merged = read_table(decode / "text")
+    assert merged.keys() == lengths.keys()
+    for j, job in enumerate(jobs, start=1):
+        assert all(merged[k] == f"job{j}" for k in job)  # each hypothesis from its own job
+    assert (decode / "command").read_text().strip().endswith("--test")
+
+
+def test_real_time_factor_counts_every_job(test_set):
+    folder, lengths = test_set
+    driver("decode_set test exp/asr_x/decode/test", folder)
+    rtf = dict(
+        line.split() for line in (folder / "exp/asr_x/decode/test/rtf").read_text().splitlines()
+    )
+    assert int(rtf["jobs"]) == 3  # the jobs that ran: keys.{1,2,3}.scp
+    assert float(rtf["audio_seconds"]) == pytest.approx(sum(lengths.values()) / 16000, abs=0.05)
+    # job-seconds per audio second: the wall time of the parallel jobs times their number
+    expected = float(rtf["wall_seconds"]) * 3 / float(rtf["audio_seconds"])
+    assert float(rtf["rtf"]) == pytest.approx(expected, rel=0.02)
+    assert float(rtf["wall_seconds"]) >= 0.3
+
+
+def test_a_missing_hypothesis_stops_with_the_jobs_log(test_set):
+    folder, _ = test_set
+    text = STUB_DECODER.replace("for k in keys))", "for k in keys[1:]))")
+    (folder / "stub_decoder.py").write_text(text)
+    with pytest.raises(AssertionError, match=r"job \d has no hypothesis for 1 utterances"):
+        driver("decode_set test exp/asr_x/decode/test", folder)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--stage", "abc"], "--stage 'abc': a stage number from 1 to 12"),
+        (["--stage", "13"], "--stage '13': a stage number from 1 to 12"),
+        (["--stage", "5", "--stop_stage", "3"], "--stage 5 comes after --stop_stage 3"),
+        (["--nj", "0"], "--nj '0': a positive whole number"),
+        (["--use_lm", "yes"], "--use_lm 'yes': true or false"),
+        (["--audio_format", "mp3"], "--audio_format 'mp3': flac, wav, ark or none"),
+        (["--asr_config", "nowhere.yaml"], "--asr_config 'nowhere.yaml': no such file"),
+        (["--no_such_option", "1"], "unknown option --no_such_option"),
+    ],
+)
+def test_bad_options_are_refused_before_anything_runs(tmp_path, options, message):
+    recipe = ROOT / "egs2/mini_zh/asr1"
+    proc = run(["./run.sh", *options], cwd=recipe, check=False, MINI_ZH=str(tmp_path))
+    assert proc.returncode == 1
+    assert message in proc.stderr
+    assert "Stage 1" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_help_prints_every_option_with_its_value_and_exits_0():
+    recipe = ROOT / "egs2/mini_zh/asr1"
+    proc = run(["./run.sh", "--nj", "7", "--help"], cwd=recipe)
+    assert "Stages (outputs go to data/" in proc.stdout
+    options = dict(
+        line.split(maxsplit=1) for line in proc.stdout.splitlines() if line.startswith("  --")
+    )
+    assert options["--nj"].endswith("[7]")  # the value after the options before --help
+    assert options["--asr_config"].endswith("[conf/train_asr_fbank.yaml]")  # run.sh's
+    assert options["--stop_stage"].endswith("[10]")  # the driver's default
+    defaults = [
+        line.split("=")[0]
+        for line in (ROOT / "local/asr.sh").read_text().splitlines()
+        if "=" in line and "  # " in line and line[0].islower()
+    ]
+    assert sorted(options) == sorted(f"--{name}" for name in defaults)
+    for script in (
+        "egs2/wenetspeech/asr1/local/data.sh",
+        "egs2/aishell/asr1/local/data.sh",
+        "egs2/mini_zh/asr1/local/data.sh",
+    ):
+        recipe = ROOT / script.removesuffix("/local/data.sh")
+        proc = run(["local/data.sh", "--help"], cwd=recipe)
+        assert "usage" in proc.stdout.lower() or "Options" in proc.stdout, script
