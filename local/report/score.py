@@ -24,65 +24,25 @@ Unlike sclite, characters that sclite's input format reserves ('@', ';', '\\',
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
-from fileio.atomic import write_text
+from fileio.atomic import OutputError, write_text
+from fileio.audio import SAMPLE_RATE
 from fileio.kaldi_table import DataError, read_table
-
-CORRECT, SUBSTITUTION, DELETION, INSERTION = "C", "S", "D", "I"
-COST_SUBSTITUTION, COST_GAP = 4, 3
-
-
-def characters(text):
-    """The tokens of a transcript: its characters, whitespace removed."""
-    return list("".join(text.split()))
-
-
-def fold_case(token):
-    """sclite's default comparison: C tolower() on ASCII letters only."""
-    return token.lower() if token.isascii() else token
-
-
-def align(ref, hyp):
-    """sclite's alignment of two token lists: [(op, ref_token, hyp_token)], in order."""
-    ref_keys = [fold_case(t) for t in ref]
-    hyp_keys = [fold_case(t) for t in hyp]
-    rows, cols = len(ref), len(hyp)
-    cost = [[0] * (cols + 1) for _ in range(rows + 1)]
-    move = [[INSERTION] * (cols + 1) for _ in range(rows + 1)]
-    for b in range(1, cols + 1):
-        cost[0][b] = cost[0][b - 1] + COST_GAP
-    for a in range(1, rows + 1):
-        cost[a][0] = cost[a - 1][0] + COST_GAP
-        move[a][0] = DELETION
-        above, here = cost[a - 1], cost[a]
-        for b in range(1, cols + 1):
-            diagonal = above[b - 1] + (
-                0 if ref_keys[a - 1] == hyp_keys[b - 1] else COST_SUBSTITUTION
-            )
-            deletion = above[b] + COST_GAP
-            insertion = here[b - 1] + COST_GAP
-            if diagonal <= deletion and diagonal <= insertion:
-                here[b], move[a][b] = diagonal, SUBSTITUTION
-            elif deletion < insertion:
-                here[b], move[a][b] = deletion, DELETION
-            else:
-                here[b], move[a][b] = insertion, INSERTION
-    path, a, b = [], rows, cols
-    while a > 0 or b > 0:
-        step = move[a][b]
-        if step == SUBSTITUTION:
-            same = ref_keys[a - 1] == hyp_keys[b - 1]
-            path.append((CORRECT if same else SUBSTITUTION, ref[a - 1], hyp[b - 1]))
-            a, b = a - 1, b - 1
-        elif step == DELETION:
-            path.append((DELETION, ref[a - 1], None))
-            a -= 1
-        else:
-            path.append((INSERTION, None, hyp[b - 1]))
-            b -= 1
-    return path[::-1]
+from local.report import error_analysis
+from local.report.alignment import (
+    CORRECT,
+    DELETION,
+    INSERTION,
+    SUBSTITUTION,
+    align,
+    characters,
+    fold_case,
+    percent,
+    sclite_round,
+)
 
 
 class Counts:
@@ -125,16 +85,6 @@ class Counts:
         return [percent(v, self.words) for v in values]
 
 
-def percent(num, den):
-    return 0.0 if den == 0 else num / den * 100.0
-
-
-def sclite_round(x, digits=1):
-    """sclite's F_ROUND: half away from zero on x * 10**digits, truncating like C's (int)."""
-    scale = 10.0**digits
-    return float(int(x * scale + (0.5 if x > 0 else -0.5))) / scale
-
-
 def mean_sd_median(values):
     if not values:
         return 0.0, 0.0, 0.0
@@ -160,15 +110,21 @@ class Scoring:
     def __init__(self, title):
         self.title = title
         self.utterances = []  # (trn id, speaker, path)
+        self.keys = []  # the utterance id of each, as in the Kaldi text
         self.speakers = {}  # speaker -> Counts, in order of first appearance
         self.total = Counts()
 
-    def add(self, trn_id, path):
+    def add(self, trn_id, path, key=None):
         previous = self.utterances[-1][1] if self.utterances else ""
         speaker = speaker_of(trn_id, previous)
         self.utterances.append((trn_id, speaker, path))
+        self.keys.append(key if key is not None else trn_id)
         self.speakers.setdefault(speaker, Counts()).add(path)
         self.total.add(path)
+
+    def keyed(self):
+        """[(utterance id, speaker, path)] in hypothesis order."""
+        return [(key, spk, path) for key, (_, spk, path) in zip(self.keys, self.utterances)]
 
     def cer(self):
         return percent(self.total.errors, self.total.words)
@@ -395,34 +351,145 @@ def trn_line(tokens, trn_id):
     return " ".join(tokens + [trn_id]) + "\n"
 
 
-def score_files(ref_path, hyp_path, out_dir=None, utt2spk_path=None, title=None):
-    """Score two Kaldi text files; write ref.trn, hyp.trn and result.txt to out_dir."""
+RESULT_MARK = "SYSTEM SUMMARY PERCENTAGES by SPEAKER"  # in result.txt's first lines
+OUTPUTS = ("analysis.md", "ref.trn", "hyp.trn", "result.txt")  # in the order written
+
+
+def read_reference(ref_path):
+    """{utt: text} of a reference file (Kaldi's rules: fileio.kaldi_table)."""
     refs = read_table(ref_path, allow_empty_value=True)
+    if not refs:
+        raise DataError(f"{ref_path}: no reference utterance in the file")
+    return refs
+
+
+def read_hypotheses(hyp_path, refs, ref_path):
+    """{utt: text} of a hypothesis file; a hypothesis without a reference is an error."""
     hyps = read_table(hyp_path, allow_empty_value=True)
-    utt2spk = read_table(utt2spk_path) if utt2spk_path else {}
+    if not hyps:
+        raise DataError(f"{hyp_path}: no hypothesis utterance in the file")
     unknown = [u for u in hyps if u not in refs]
     if unknown:
         raise DataError(
             f"{hyp_path}: {len(unknown)} utterances have no reference in {ref_path}, "
             f"e.g. '{unknown[0]}'"
         )
-    trn_ids = {u: f"({utt2spk[u]}-{u})" if u in utt2spk else f"({u})" for u in refs}
-    scoring = Scoring(title or (str(Path(out_dir) / "hyp.trn") if out_dir else str(hyp_path)))
+    return hyps
+
+
+def read_texts(ref_path, hyp_path, utt2spk_path=None):
+    """References, hypotheses ({utt: text}) and speakers ({utt: spk})."""
+    refs = read_reference(ref_path)
+    hyps = read_hypotheses(hyp_path, refs, ref_path)
+    return refs, hyps, read_table(utt2spk_path) if utt2spk_path else {}
+
+
+def trn_ids_of(refs, utt2spk):
+    """The trn id of every utterance: `(spk-utt)` with a speaker, else `(utt)`."""
+    return {u: f"({utt2spk[u]}-{u})" if u in utt2spk else f"({u})" for u in refs}
+
+
+def sclite_id(trn_id):
+    """The id as sclite keeps it (lower case)."""
+    return fold_case(trn_id) if trn_id.isascii() else trn_id.lower()
+
+
+def scoring_of(refs, hyps, trn_ids, title):
+    """The Scoring of hypotheses {utt: text} against references {utt: text}."""
+    scoring = Scoring(title)
     for utt, text in hyps.items():
-        scoring.add(
-            fold_case(trn_ids[utt]) if trn_ids[utt].isascii() else trn_ids[utt].lower(),
-            align(characters(refs[utt]), characters(text)),
-        )
+        scoring.add(sclite_id(trn_ids[utt]), align(characters(refs[utt]), characters(text)), utt)
+    return scoring
+
+
+def check_reference(scoring, refs, ref_path, hyp_path):
+    """A CER needs reference characters: refuse when the scored utterances have none."""
+    if scoring.total.words:
+        return
+    if not any(characters(text) for text in refs.values()):
+        raise DataError(f"{ref_path}: every reference is empty; there is no CER to compute")
+    raise DataError(
+        f"{hyp_path}: the references of its {scoring.total.sentences} utterances "
+        f"are all empty in {ref_path}; there is no CER to compute"
+    )
+
+
+def read_durations(path):
+    """{utt: seconds} from a utt2num_samples table (16 kHz samples)."""
+    durations = {}
+    for utt, value in read_table(path).items():
+        try:
+            durations[utt] = int(value) / SAMPLE_RATE
+        except ValueError:
+            raise DataError(f"{path}: '{utt}' has '{value}', not a number of samples") from None
+    return durations
+
+
+def default_durations(ref_path):
+    """utt2num_samples beside the reference (a dumped data folder), or None."""
+    beside = Path(ref_path).parent / "utt2num_samples"
+    return beside if beside.is_file() else None
+
+
+def _first_lines(path, count=5):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [f.readline() for _ in range(count)]
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def our_result(out_dir):
+    """Whether out_dir/result.txt is an earlier output of this scorer."""
+    return any(RESULT_MARK in line for line in _first_lines(Path(out_dir) / "result.txt"))
+
+
+def our_analysis(path):
+    return _first_lines(path, 1) == [] or _first_lines(path, 1)[0].startswith(error_analysis.TITLE)
+
+
+def check_out_dir(out_dir):
+    """Refuse (OutputError) an OUT_DIR whose files this scorer did not write: they are
+    replaced only when its result.txt is an earlier output of the scorer."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: exists and is not a folder")
+    for name in OUTPUTS:
+        path = out_dir / name
+        ours = our_analysis(path) if name == "analysis.md" else our_result(out_dir)
+        if os.path.lexists(path) and not (path.is_file() and ours):
+            raise OutputError(
+                f"{path}: exists and was not written by local/score.sh; not overwritten "
+                "(move it away or choose another OUT_DIR)"
+            )
+
+
+def score_files(
+    ref_path, hyp_path, out_dir=None, utt2spk_path=None, title=None, durations_path=None
+):
+    """Score two Kaldi text files; write analysis.md, ref.trn, hyp.trn and result.txt to
+    out_dir. Returns the Scoring and the number of references without hypothesis."""
+    refs, hyps, utt2spk = read_texts(ref_path, hyp_path, utt2spk_path)
+    durations = read_durations(durations_path) if durations_path else None
+    if out_dir:
+        check_out_dir(out_dir)
+    trn_ids = trn_ids_of(refs, utt2spk)
+    title = title or (str(Path(out_dir) / "hyp.trn") if out_dir else str(hyp_path))
+    scoring = scoring_of(refs, hyps, trn_ids, title)
+    check_reference(scoring, refs, ref_path, hyp_path)
     missing = len(refs) - len(hyps)
     if out_dir:
         out_dir = Path(out_dir)
-        write_text(
-            out_dir / "ref.trn", "".join(trn_line(characters(refs[u]), trn_ids[u]) for u in refs)
+        ours = lambda path: our_result(out_dir)
+        analysis = error_analysis.render(
+            scoring.keyed(), f"{hyp_path} against {ref_path}", durations
         )
-        write_text(
-            out_dir / "hyp.trn", "".join(trn_line(characters(hyps[u]), trn_ids[u]) for u in hyps)
-        )
-        write_text(out_dir / "result.txt", scoring.summary() + scoring.alignments())
+        write_text(out_dir / "analysis.md", analysis, owned=our_analysis)
+        refs_trn = "".join(trn_line(characters(refs[u]), trn_ids[u]) for u in refs)
+        write_text(out_dir / "ref.trn", refs_trn, owned=ours)
+        hyps_trn = "".join(trn_line(characters(hyps[u]), trn_ids[u]) for u in hyps)
+        write_text(out_dir / "hyp.trn", hyps_trn, owned=ours)
+        write_text(out_dir / "result.txt", scoring.summary() + scoring.alignments(), owned=ours)
     return scoring, missing
 
 
@@ -436,11 +503,21 @@ def main(argv=None):
     parser.add_argument(
         "--utt2spk", help="speakers for the per-speaker rows (ids become (spk-utt))"
     )
+    parser.add_argument(
+        "--durations",
+        help="utt2num_samples (16 kHz) for the CER by duration in OUT_DIR/analysis.md "
+        "[utt2num_samples beside REF_TEXT, when there]",
+    )
     args = parser.parse_args(argv)
     try:
-        scoring, missing = score_files(args.ref, args.hyp, args.out_dir, args.utt2spk)
-    except DataError as e:
+        durations = args.durations or (default_durations(args.ref) if args.out_dir else None)
+        scoring, missing = score_files(
+            args.ref, args.hyp, args.out_dir, args.utt2spk, durations_path=durations
+        )
+    except (DataError, OutputError) as e:
         sys.exit(f"score: error: {e}")
+    except OSError as e:
+        sys.exit(f"score: error: {e.filename}: {e.strerror}")
     sys.stdout.write(scoring.summary())
     total = scoring.total
     print(
