@@ -1,14 +1,39 @@
 """Every stage of the shared driver on a few utterances with tiny models."""
 
+import re
 import shutil
 import zipfile
 
 import pytest
+import torch
 
 from conftest import ROOT, run
 from fileio.kaldi_table import read_table
 from local.report.results import sum_avg
 from recipe import DRIVER_ARGS
+
+
+def espnet_lm_log_prob(lm_exp, text):
+    """log P(text <eos>) under ESPnet's LM, summed over its step-by-step scores."""
+    import local.runtime.espnet_bin  # noqa: F401  (before espnet2)
+
+    # isort: split
+    from espnet2.tasks.lm import LMTask
+
+    model, args = LMTask.build_model_from_file(
+        lm_exp / "config.yaml", lm_exp / "valid.loss.ave.pth", "cpu"
+    )
+    model.eval()
+    eos = len(args.token_list) - 1
+    tokens = [args.token_list.index(c) for c in text] + [eos]
+    total, state, prefix = 0.0, None, [eos]  # <sos> and <eos> share the last id
+    with torch.no_grad():
+        for token in tokens:
+            log_probs, state = model.lm.score(torch.tensor(prefix), state, None)
+            total += float(log_probs[token])
+            prefix.append(token)
+    return total
+
 
 pytest_plugins = ["slurm_cluster"]
 
@@ -57,14 +82,30 @@ def test_rerun_skips_finished_stages(finished_recipe):
     folder, env, _ = finished_recipe
     dumped = folder / "dump/raw/train_sp/wav.scp"
     before = dumped.stat().st_mtime_ns
+    logs = sorted((folder / "exp").rglob("*.log"))
+    log_times = [log.stat().st_mtime_ns for log in logs]
     proc = run(
         ["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1", "--stop_stage", "7"],
         cwd=folder,
         **env,
     )
-    assert proc.stderr.count("already done") >= 9
-    assert "espnet2.bin" not in proc.stderr
+    done = re.findall(r"already done \((\S+)\)", proc.stderr)
+    assert done == [
+        "data/.done",
+        "data/train_sp/.done",
+        "dump/raw/train_sp/.done",
+        "dump/raw/dev/.done",
+        "dump/raw/test/.done",
+        "data/zh_token_list/char/.done",
+        "exp/lm_train_lm_tiny/.done",
+        "exp/asr_train_asr_tiny_sp/.done",
+        "exp/asr_train_asr_tiny_sp/decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/dev/.done",
+        "exp/asr_train_asr_tiny_sp/decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/test/.done",
+    ]
+    assert not re.search(r"\) \+ ", proc.stderr), "a command was run"  # (asr.sh:N) + cmd
     assert dumped.stat().st_mtime_ns == before
+    assert sorted((folder / "exp").rglob("*.log")) == logs  # no job started, none rewritten
+    assert [log.stat().st_mtime_ns for log in logs] == log_times
 
 
 def test_failing_stage_stops_with_its_log(finished_recipe):
@@ -79,6 +120,8 @@ def test_failing_stage_stops_with_its_log(finished_recipe):
             "7",
             "--asr_tag",
             "broken",
+            "--asr_stats_dir",
+            "exp/asr_train_asr_tiny_sp/stats",
             "--asr_args",
             "--no_such_option 1",
         ],
@@ -97,9 +140,14 @@ def test_ssl_frontend_from_a_fairseq_checkpoint(ssl_experiment):
     assert (converted / "config.json").exists() and (converted / "fairseq_conversion.json").exists()
     exp = folder / "exp/asr_train_asr_tiny_ssl_sp"
     assert f"model_path: {converted}" in (exp / "config.yaml").read_text()
-    weights = (exp / "layer_weights.txt").read_text().splitlines()
-    assert len(weights) == 5  # 4 transformer layers + their input
-    assert abs(sum(float(line.split()[2]) for line in weights) - 1.0) < 1e-3
+    weights = [
+        float(line.split()[2]) for line in (exp / "layer_weights.txt").read_text().splitlines()
+    ]
+    # the softmax of the weighted sum's parameters in the decoded model, layer by layer
+    state = torch.load(exp / "valid.acc.ave_2best.pth", map_location="cpu", weights_only=True)
+    stored = torch.softmax(state["frontend.featurizer.weights"].float(), dim=-1).tolist()
+    assert len(stored) == 5  # 4 transformer layers + their input
+    assert weights == pytest.approx(stored, abs=5e-5)
     assert (exp / "layer_weights.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "![layer weights](layer_weights.png)" in (exp / "RESULTS.md").read_text()
     summary = (folder / "exp/summary.md").read_text()
@@ -107,7 +155,7 @@ def test_ssl_frontend_from_a_fairseq_checkpoint(ssl_experiment):
     assert "layer weights:" in proc.stderr
 
 
-def test_lm_rescoring_stage(finished_recipe):
+def test_lm_rescoring_stage_picks_the_best_total_score(finished_recipe):
     folder, env, _ = finished_recipe
     proc = run(
         [
@@ -121,22 +169,35 @@ def test_lm_rescoring_stage(finished_recipe):
             "11",
             "--nbest",
             "3",
+            "--test_sets",
+            "test",
+            "--rescore_lm_weight",
+            "0.7",
         ],
         cwd=folder,
         **env,
     )
     exp = folder / "exp/asr_train_asr_tiny_sp"
     tag = "decode_decode_tiny_nbest3_rescore_lm_train_lm_tiny_valid.acc.ave_2best"
-    assert f"({tag})" in proc.stderr
-    for dset in ("dev", "test"):
-        nbest = (exp / tag / dset / "nbest").read_text().splitlines()[1:]
-        ranks = {}
-        for line in nbest:
-            utt, rank = line.split()[:2]
-            ranks.setdefault(utt, []).append(int(rank))
-        assert len(ranks) == 6 and all(r == list(range(1, len(r) + 1)) for r in ranks.values())
-        assert max(len(r) for r in ranks.values()) == 3
-        assert "Sum/Avg" in (exp / tag / dset / "score_cer/result.txt").read_text()
+    assert f"weight 0.7 ({tag})" in proc.stderr
+    rescored = exp / tag / "test"
+    hyps = {}
+    for line in (rescored / "nbest").read_text().splitlines()[1:]:
+        utt, rank, score, lm_score, *text = line.split(" ")
+        hyps.setdefault(utt, []).append((int(rank), float(score), float(lm_score), "".join(text)))
+    assert len(hyps) == 6 and max(len(h) for h in hyps.values()) == 3
+    chosen = read_table(rescored / "text", allow_empty_value=True)
+    for utt, candidates in hyps.items():
+        assert [rank for rank, *_ in candidates] == list(range(1, len(candidates) + 1))
+        # the pick, recomputed from the file's own numbers: score + weight x LM log prob
+        best = max(candidates, key=lambda c: c[1] + 0.7 * c[2])
+        assert chosen[utt] == best[3]
+    # one LM score, recomputed token by token with ESPnet's LM as the beam search uses it
+    utt, (_, _, lm_score, text) = next((u, c[0]) for u, c in hyps.items() if c[0][3])
+    assert lm_score == pytest.approx(
+        espnet_lm_log_prob(folder / "exp/lm_train_lm_tiny", text), abs=2e-3
+    )
+    assert "Sum/Avg" in (rescored / "score_cer/result.txt").read_text()
     results = (exp / "RESULTS.md").read_text()
     assert f"## {tag}" in results
     assert "## decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best" in results  # shallow fusion
@@ -207,6 +268,8 @@ def test_tuning_stage_searches_the_grid_on_dev(finished_recipe):
             "0.3",
             "--tune_lm_weights",
             "0.0 0.5",
+            "--test_sets",
+            "test",
         ],
         cwd=folder,
         **env,
@@ -224,8 +287,7 @@ def test_tuning_stage_searches_the_grid_on_dev(finished_recipe):
     tuned = (
         exp / f"decode_tuned_on_dev_beam{beam}_ctc{ctc}_lm{lm}_lm_train_lm_tiny_valid.acc.ave_2best"
     )
-    for dset in ("dev", "test"):
-        assert "Sum/Avg" in (tuned / dset / "score_cer/result.txt").read_text()
+    assert "Sum/Avg" in (tuned / "test/score_cer/result.txt").read_text()
     assert "### Tuning grid" in (exp / "RESULTS.md").read_text()
     assert "best on dev" in proc.stderr
 
@@ -250,6 +312,8 @@ def test_decoding_through_slurm_gives_the_local_hypotheses(
             "7",
             "--inference_config",
             str(config),
+            "--test_sets",
+            "test",
         ],
         cwd=folder,
         cmd_backend="slurm",
@@ -258,9 +322,9 @@ def test_decoding_through_slurm_gives_the_local_hypotheses(
     )
     assert "python -m local.runtime.jobs --backend slurm JOB=1:2" in proc.stderr
     submitted = controller_log.read_text(errors="replace").count("submit_batch_job")
-    assert submitted - submitted_before == 2  # one array job per test set
+    assert submitted - submitted_before == 1  # one array job per test set
     exp = folder / "exp/asr_train_asr_tiny_sp"
-    for dset in ("dev", "test"):
+    for dset in ("test",):
         local = read_table(
             exp / f"decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/text",
             allow_empty_value=True,
@@ -296,6 +360,8 @@ def test_batched_decoding_gives_espnets_hypotheses(finished_recipe, tmp_path):
             str(config),
             "--inference_impl",
             "espnet",
+            "--test_sets",
+            "test",
         ],
         cwd=folder,
         **env,
@@ -304,7 +370,7 @@ def test_batched_decoding_gives_espnets_hypotheses(finished_recipe, tmp_path):
     exp = folder / "exp/asr_train_asr_tiny_sp"
     batched_dir = exp / "decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
     espnet_dir = exp / "decode_decode_espnet_lm_train_lm_tiny_valid.acc.ave_2best"
-    for dset in ("dev", "test"):
+    for dset in ("test",):
         assert (
             "batched decoding: 3 utterances"
             in (batched_dir / dset / "log/inference.1.log").read_text()
@@ -341,6 +407,8 @@ def test_training_in_two_gloo_processes_through_slurm(finished_recipe, slurm_clu
             "6",
             "--asr_tag",
             "tiny_gloo",
+            "--asr_stats_dir",
+            "exp/asr_train_asr_tiny_sp/stats",
             "--cpu_procs",
             "2",
             "--asr_args",
@@ -381,6 +449,8 @@ def test_training_on_two_nodes_through_slurm(finished_recipe, slurm_cluster):
             "6",
             "--asr_tag",
             "tiny_two_nodes",
+            "--asr_stats_dir",
+            "exp/asr_train_asr_tiny_sp/stats",
             "--num_nodes",
             "2",
             "--asr_args",

@@ -10,7 +10,7 @@ dev/test sentence in its text makes the reported error rates meaningless.
 import argparse
 import sys
 
-from fileio.kaldi_table import DataError, read_table
+from fileio.kaldi_table import DataError, read_lines, read_table
 
 
 def sentence_key(text):
@@ -20,11 +20,11 @@ def sentence_key(text):
 def overlaps(lm_text, eval_texts):
     """[(eval file, id, sentence, first LM line number)] for every leaked sentence."""
     first_line = {}
-    with open(lm_text, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            key = sentence_key(line.partition(" ")[2])
-            if key:
-                first_line.setdefault(key, number)
+    for number, line in read_lines(lm_text):
+        fields = line.split(maxsplit=1)
+        key = sentence_key(fields[1]) if len(fields) > 1 else ""
+        if key:
+            first_line.setdefault(key, number)
     found = []
     for path in eval_texts:
         for utt, text in read_table(path, allow_empty_value=True).items():

@@ -62,6 +62,16 @@ def work_dir_of(out_dir):
     return out_dir.parent / f"{out_dir.name}.tmp"
 
 
+def read_plan(work):
+    """The settings `plan` wrote into the work folder."""
+    try:
+        return json.loads((work / "plan.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{work}: no plan here; run `dump_audio plan` first") from None
+    except ValueError as e:
+        raise DataError(f"{work / 'plan.json'}: not a plan ({e})") from None
+
+
 def plan(data_dir, out_dir, nj, audio_format):
     """Split the work into `nj` jobs; keep finished jobs of an identical earlier plan."""
     data = DataDir.read(data_dir)
@@ -172,7 +182,9 @@ def run_job(out_dir, job):
     listed in progress.jsonl once complete, so a rerun after an interruption goes on
     where it stopped (Kaldi arks are redone per job)."""
     work = work_dir_of(out_dir)
-    settings = json.loads((work / "plan.json").read_text())
+    settings = read_plan(work)
+    if not 1 <= job <= settings["nj"]:
+        raise DataError(f"--job {job}: the plan in {work} has jobs 1 to {settings['nj']}")
     job_dir = work / "data" / f"format.{job}"
     if (job_dir / ".done").exists():
         print(f"job {job}: already done")
@@ -238,8 +250,9 @@ class LengthFilter:
         return None
 
 
-def select(utts, num_samples, data, length_filter, drops, dropped):
-    """The utterances to keep; the others are counted in drops and listed in dropped."""
+def select(utts, num_samples, data, length_filter, drops, dropped, where):
+    """The utterances to keep; the others are counted in drops and listed in dropped
+    (an error naming `where`, the list of what was dropped, when none is left)."""
     keep = []
     for utt in sorted(utts):
         seconds = int(num_samples[utt]) / SAMPLE_RATE
@@ -250,7 +263,7 @@ def select(utts, num_samples, data, length_filter, drops, dropped):
             drops[reason] += 1
             dropped.append(f"{utt}\t{reason}\t{seconds:.2f} s")
     if not keep:
-        raise DataError(f"no utterance of {len(data.utt2spk)} left (see the dump's dropped.txt)")
+        raise DataError(f"no utterance of {len(data.utt2spk)} left; see {where}")
     return keep
 
 
@@ -270,7 +283,7 @@ def write_report(folder, data, kept, audio_format, drops, notes, dropped):
 def finish(out_dir, length_filter):
     """Merge the jobs into out_dir (atomically) and report what was dropped."""
     work = work_dir_of(out_dir)
-    settings = json.loads((work / "plan.json").read_text())
+    settings = read_plan(work)
     data = DataDir.read(settings["data_dir"])
     wav_scp, num_samples, notes, dropped = {}, {}, collections.Counter(), []
     for job in range(1, settings["nj"] + 1):
@@ -282,7 +295,8 @@ def finish(out_dir, length_filter):
         notes.update(json.loads((job_dir / "notes.json").read_text()))
         dropped += (job_dir / "skipped.txt").read_text().splitlines()
     drops = collections.Counter(line.split("\t")[1] for line in dropped)
-    keep = select(wav_scp, num_samples, data, length_filter, drops, dropped)
+    where = work / "data" / "format.*" / "skipped.txt"
+    keep = select(wav_scp, num_samples, data, length_filter, drops, dropped, where)
 
     dumped = data.subset(keep)
     dumped.wav_scp = {u: wav_scp[u] for u in keep}
@@ -302,21 +316,27 @@ def link(data_dir, out_dir, length_filter):
     """No dump: out_dir refers to the original audio (audio_format 'none'). Utterances
     of long recordings are read through `segments` (data type segments_sound), whole
     files through wav.scp (sound); lengths come from the segment times or headers."""
+    check_output_dir(out_dir, TOOL)  # refused before any audio is opened
     data = DataDir.read(data_dir)
     if data.reco2speed is not None:
         raise DataError(
             f"{data_dir}: speed perturbation needs the audio dump (--audio_format flac)"
         )
     num_samples, notes = {}, collections.Counter()
+    drops, dropped = collections.Counter(), []
     for utt in data.utterances():
         if data.segments is not None:
             start, end = (float(t) for t in data.segments[utt].split()[1:3])
             num_samples[utt] = str(int(round((end - start) * SAMPLE_RATE)))
-        else:
+            continue
+        try:
             info = soundfile.info(data.wav_scp[utt])
-            num_samples[utt] = str(int(info.frames * SAMPLE_RATE / info.samplerate))
-    drops, dropped = collections.Counter(), []
-    keep = select(num_samples, num_samples, data, length_filter, drops, dropped)
+        except (RuntimeError, soundfile.LibsndfileError) as e:
+            drops["unreadable audio"] += 1
+            dropped.append(f"{utt}\tunreadable audio\t{data.wav_scp[utt]}: {e}")
+            continue
+        num_samples[utt] = str(int(info.frames * SAMPLE_RATE / info.samplerate))
+    keep = select(num_samples, num_samples, data, length_filter, drops, dropped, data_dir)
     kept = data.subset(keep)
     kept.utt2num_samples = {u: num_samples[u] for u in keep}
     with atomic_dir(out_dir, TOOL) as tmp:
@@ -325,13 +345,24 @@ def link(data_dir, out_dir, length_filter):
     print(f"{out_dir}: {summary} (audio read from the original recordings)")
 
 
+def positive(text):
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive whole number")
+    return value
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="step", required=True)
     p = sub.add_parser("plan", help="split the work into jobs")
-    p.add_argument("--nj", type=int, default=1)
+    p.add_argument("--nj", type=positive, default=1, help="parallel jobs")
     p.add_argument("--audio-format", choices=FORMATS, default="flac")
     p.add_argument("data_dir")
     p.add_argument("out_dir")

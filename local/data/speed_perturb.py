@@ -75,7 +75,10 @@ def main():
     parser.add_argument("dst", help="output data directory (replaced atomically)")
     args = parser.parse_args()
     try:
-        factors = [float(f) for f in args.factors.split()]
+        try:
+            factors = [float(f) for f in args.factors.split()]
+        except ValueError:
+            factors = []
         if not factors or any(f <= 0 for f in factors) or len(set(factors)) != len(factors):
             raise DataError(f"--factors '{args.factors}': need distinct positive numbers")
         data = DataDir.read(args.src)

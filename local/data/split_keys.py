@@ -15,7 +15,7 @@ import heapq
 import sys
 
 from fileio.atomic import write_text
-from fileio.kaldi_table import DataError, read_table
+from fileio.kaldi_table import DataError, read_lines, read_table
 
 
 def split_by_count(keys, nj):
@@ -51,13 +51,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         lines = {}
-        with open(args.table, encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    lines[line.split(maxsplit=1)[0]] = line if line.endswith("\n") else line + "\n"
+        for _, line in read_lines(args.table):
+            if line.strip():
+                lines[line.split(maxsplit=1)[0]] = line + "\n"
         keys = list(lines)
         if not 1 <= args.nj <= len(keys):
-            raise DataError(f"{args.table}: cannot split {len(keys)} lines into {args.nj} parts")
+            raise DataError(f"--nj {args.nj}: {args.table} has {len(keys)} lines to split")
         if "JOB" not in args.pattern:
             raise DataError(f"output pattern '{args.pattern}' has no JOB")
         if args.lengths:

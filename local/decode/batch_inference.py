@@ -19,13 +19,16 @@ import sys
 import time
 
 import torch
+
+import local.runtime.espnet_bin  # noqa: F401  (first: registers our frontend, defers g2p_en)
+
+# isort: split
 from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError
 from espnet2.bin import asr_inference as espnet_inference
 from espnet2.fileio.datadir_writer import DatadirWriter
 from espnet2.tasks.asr import ASRTask
 from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 
-import local.runtime.espnet_bin  # noqa: F401  (first: registers our frontend and data types, defers g2p_en)
 from local.decode.batch_beam_search import BatchBeamSearch, Unsupported
 
 # options whose ESPnet behaviour this program does not reproduce (value when unused)

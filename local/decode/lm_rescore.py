@@ -88,9 +88,10 @@ def main(argv=None):
     parser.add_argument("logdir")
     parser.add_argument("out_dir")
     args = parser.parse_args(argv)
-    from espnet2.tasks.lm import LMTask
-
     import local.runtime.espnet_bin  # noqa: F401  (before espnet2: defers g2p_en)
+
+    # isort: split
+    from espnet2.tasks.lm import LMTask
 
     lm, _ = LMTask.build_model_from_file(args.lm_train_config, args.lm_file, "cpu")
     lm.eval()

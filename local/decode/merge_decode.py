@@ -20,11 +20,7 @@ def merge(logdir, out_dir, nj):
     logdir, out_dir = Path(logdir), Path(out_dir)
     merged = {name: {} for name in FILES}
     for job in range(1, nj + 1):
-        keys = [
-            line.split()[0]
-            for line in (logdir / f"keys.{job}.scp").read_text().splitlines()
-            if line.strip()
-        ]
+        keys = list(read_table(logdir / f"keys.{job}.scp", allow_empty_value=True))
         best = logdir / f"output.{job}" / "1best_recog"
         for name in FILES:
             if (best / name).exists():

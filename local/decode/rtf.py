@@ -9,10 +9,11 @@ Writes DECODE_DIR/rtf (`key value` lines) and prints one line.
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 from fileio.atomic import write_text
-from fileio.kaldi_table import read_table
+from fileio.kaldi_table import DataError, read_table
 
 SAMPLE_RATE = 16000
 
@@ -26,10 +27,18 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, required=True, help="wall-clock time")
     parser.add_argument("--jobs", type=int, required=True)
     args = parser.parse_args(argv)
+    if args.jobs < 1 or args.seconds < 0:
+        parser.error("--jobs must be at least 1 and --seconds not negative")
     decode_dir = Path(args.decode_dir)
-    decoded = read_table(decode_dir / "text", allow_empty_value=True)
-    samples = read_table(args.utt2num_samples)
-    audio = sum(int(samples[utt]) for utt in decoded) / SAMPLE_RATE
+    try:
+        decoded = read_table(decode_dir / "text", allow_empty_value=True)
+        samples = read_table(args.utt2num_samples)
+        missing = [utt for utt in decoded if utt not in samples]
+        if missing:
+            raise DataError(f"{args.utt2num_samples}: no length for '{missing[0]}'")
+        audio = sum(int(samples[utt]) for utt in decoded) / SAMPLE_RATE
+    except (DataError, ValueError) as e:
+        sys.exit(f"rtf: error: {e}")
     rtf = args.seconds * args.jobs / audio if audio else float("nan")
     write_text(
         decode_dir / "rtf",

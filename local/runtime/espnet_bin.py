@@ -15,6 +15,7 @@ which saves every espnet2 job ~3 s and nltk's download attempts.
 """
 
 import importlib
+import importlib.util
 import sys
 
 from local.runtime.deferred_import import defer
@@ -39,10 +40,15 @@ register()
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        return
     if not argv or argv[0].startswith("-"):
         sys.exit(
             "usage: python -m local.runtime.espnet_bin ENTRY_POINT [options]  (e.g. asr_train)"
         )
+    if importlib.util.find_spec(f"espnet2.bin.{argv[0]}") is None:
+        sys.exit(f"espnet_bin: error: espnet2.bin has no entry point '{argv[0]}'")
     entry = importlib.import_module(f"espnet2.bin.{argv[0]}")
     sys.argv = [f"espnet2.bin.{argv[0]}"] + argv[1:]
     entry.main()

@@ -303,6 +303,8 @@ def main(argv=None):
     if rest and ARRAY_SPEC.match(rest[0]):
         name, first, last = ARRAY_SPEC.match(rest.pop(0)).groups()
         array_var, numbers = name, list(range(int(first), int(last) + 1))
+        if not numbers:
+            parser.error(f"{name}={first}:{last}: the first job number is after the last")
     if len(rest) < 2:
         parser.error("need LOG and COMMAND")
     log, command = rest[0], rest[1:]

@@ -21,6 +21,9 @@ SLURM_TO_TORCH = {
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        return
     if not argv:
         sys.exit("usage: srun python -m local.runtime.slurm_rank COMMAND [ARG ...]")
     missing = [name for name in SLURM_TO_TORCH if name not in os.environ]

@@ -1,0 +1,272 @@
+"""Every command with bad arguments and bad input files, as a new user would try
+them: a missing file, a folder where a file belongs, an empty file, binary garbage,
+text in another encoding, a table line without a value. Each must end with one
+line naming the file (and line, where it has one) and what is wrong, a non-zero
+exit status and no Python traceback, and must leave the user's files as they were.
+
+The cases of the other issues' tools live beside their own tests (scoring and
+comparison: test_score / test_compare; transcription: test_transcribe; the SSL
+converter and extraction: test_convert_fairseq / test_extract; the Aishell and
+WenetSpeech preparations: test_prepare_aishell / test_wenetspeech; the driver's
+options: test_driver)."""
+
+import hashlib
+import os
+import shutil
+
+import pytest
+
+from conftest import ROOT, run
+
+GBK_TEXT = "u1 你好\n".encode("gbk")
+GARBAGE = bytes(range(256)) * 4
+
+
+def snapshot(folder):
+    """{relative path: sha256} of every file under folder."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def bad_files(tmp_path):
+    """Named bad inputs: path -> the part of the message that must name it."""
+    files = {}
+    files["missing"] = tmp_path / "no_such_file"
+    files["folder"] = tmp_path / "a_folder"
+    files["folder"].mkdir()
+    files["empty"] = tmp_path / "empty"
+    files["empty"].write_bytes(b"")
+    files["garbage"] = tmp_path / "garbage.bin"
+    files["garbage"].write_bytes(GARBAGE)
+    files["gbk"] = tmp_path / "gbk.txt"
+    files["gbk"].write_bytes(GBK_TEXT)
+    files["no_value"] = tmp_path / "no_value.txt"
+    files["no_value"].write_text("u1 a\nu2\n")
+    return files
+
+
+def check_refused(proc, path, *, allow_empty=False):
+    """One clear line about `path`, a failure status, no traceback."""
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert proc.returncode != 0, (proc.stdout[-2000:], proc.stderr[-2000:])
+    assert str(path) in proc.stderr or path.name in proc.stderr, proc.stderr[-2000:]
+
+
+def data_dir(folder, **tables):
+    folder.mkdir(parents=True, exist_ok=True)
+    defaults = {"wav.scp": "u1 /x/u1.wav\n", "text": "u1 你好\n", "utt2spk": "u1 s1\n"}
+    for name, content in {**defaults, **tables}.items():
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+# --- table readers: each bad table file ------------------------------------------
+
+TABLE_COMMANDS = {
+    "split_keys": lambda bad, tmp: [
+        "python",
+        "-m",
+        "local.data.split_keys",
+        "--nj",
+        "1",
+        str(bad),
+        str(tmp / "out.JOB"),
+    ],
+    "split_keys_lengths": lambda bad, tmp: [
+        "python",
+        "-m",
+        "local.data.split_keys",
+        "--nj",
+        "1",
+        "--lengths",
+        str(bad),
+        str(data_dir(tmp / "d") / "wav.scp"),
+        str(tmp / "out.JOB"),
+    ],
+    "check_lm_text": lambda bad, tmp: [
+        "python",
+        "-m",
+        "local.data.check_lm_text",
+        str(bad),
+        str(data_dir(tmp / "d") / "text"),
+    ],
+    "check_lm_text_eval": lambda bad, tmp: [
+        "python",
+        "-m",
+        "local.data.check_lm_text",
+        str(data_dir(tmp / "d") / "text"),
+        str(bad),
+    ],
+}
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder", "garbage", "gbk", "no_value"])
+@pytest.mark.parametrize("command", sorted(TABLE_COMMANDS))
+def test_table_files(tmp_path, command, kind):
+    bad = bad_files(tmp_path)[kind]
+    if kind == "no_value" and command in ("check_lm_text", "check_lm_text_eval", "split_keys"):
+        pytest.skip("a line without a value is fine here: an empty sentence, a key")
+    proc = run(TABLE_COMMANDS[command](bad, tmp_path), check=False)
+    check_refused(proc, bad)
+
+
+@pytest.mark.parametrize("table", ["wav.scp", "text", "utt2spk"])
+@pytest.mark.parametrize("kind", ["missing", "gbk", "garbage"])
+def test_data_directory_tables(tmp_path, table, kind):
+    src = data_dir(tmp_path / "data")
+    path = src / table
+    if kind == "missing":
+        path.unlink()
+    else:
+        path.write_bytes(GBK_TEXT if kind == "gbk" else GARBAGE)
+    for command in (
+        ["python", "-m", "local.data.speed_perturb", str(src), str(tmp_path / "sp")],
+        ["python", "-m", "local.data.dump_audio", "plan", str(src), str(tmp_path / "dump")],
+        ["python", "-m", "local.data.dump_audio", "link", str(src), str(tmp_path / "nodump")],
+        ["python", "-m", "local.data.import_test_set", str(src), str(tmp_path / "imported")],
+    ):
+        check_refused(run(command, check=False), path)
+    assert not (tmp_path / "sp").exists() and not (tmp_path / "imported").exists()
+
+
+def test_data_directories_that_disagree(tmp_path):
+    src = data_dir(tmp_path / "data", text="u2 再见\n")
+    proc = run(
+        ["python", "-m", "local.data.speed_perturb", str(src), str(tmp_path / "sp")], check=False
+    )
+    check_refused(proc, src)
+    assert "text and utt2spk have different utterances" in proc.stderr
+
+
+# --- arguments -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command, message",
+    [
+        (["local.data.speed_perturb", "--factors", "0.9 x", "D", "O"], "--factors"),
+        (["local.data.speed_perturb", "--factors", "0 1", "D", "O"], "--factors"),
+        (["local.data.split_keys", "--nj", "0", "T", "out.JOB"], "--nj"),
+        (["local.data.split_keys", "--nj", "1", "T", "out"], "no JOB"),
+        (["local.data.dump_audio", "plan", "--nj", "0", "D", "O"], "--nj"),
+        (["local.data.dump_audio", "run", "--job", "1", "O"], "plan"),
+        (["local.data.dump_audio", "finish", "O"], "plan"),
+        (["local.decode.merge_decode", "--nj", "2", "L", "O"], "keys.1.scp"),
+        (["local.decode.rtf", "O", "T", "--seconds", "1", "--jobs", "1"], "text"),
+        (["local.report.tune_table", "O", "dev"], "no scored setting"),
+        (["local.runtime.jobs", "JOB=1:2"], "need LOG and COMMAND"),
+        (["local.runtime.jobs", "JOB=3:1", "x.log", "true"], "JOB=3:1"),
+        (["local.runtime.espnet_bin", "no_such_entry"], "no entry point 'no_such_entry'"),
+    ],
+)
+def test_bad_arguments(tmp_path, command, message):
+    data_dir(tmp_path / "D")
+    (tmp_path / "T").write_text("u1 1\nu2 2\n")
+    (tmp_path / "O").mkdir()
+    (tmp_path / "L").mkdir()
+    proc = run(["python", "-m", *command], cwd=tmp_path, check=False)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert message in proc.stderr, proc.stderr[-2000:]
+
+
+# --- audio ---------------------------------------------------------------------
+
+
+def test_unreadable_audio_is_counted_not_fatal(tmp_path):
+    bad = bad_files(tmp_path)
+    wavs = {
+        "u_missing": bad["missing"],
+        "u_folder": bad["folder"],
+        "u_empty": bad["empty"],
+        "u_garbage": bad["garbage"],
+    }
+    src = data_dir(
+        tmp_path / "data",
+        **{
+            "wav.scp": "".join(f"{u} {p}\n" for u, p in sorted(wavs.items())),
+            "text": "".join(f"{u} 文字\n" for u in sorted(wavs)),
+            "utt2spk": "".join(f"{u} s\n" for u in sorted(wavs)),
+        },
+    )
+    out = tmp_path / "dump"
+    run(["python", "-m", "local.data.dump_audio", "plan", str(src), str(out)])
+    proc = run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
+    assert "4 skipped" in proc.stdout
+    proc = run(["python", "-m", "local.data.dump_audio", "finish", str(out)], check=False)
+    check_refused(proc, out)  # nothing left: the set is refused, naming what was skipped
+    assert f"{out}.tmp/data/format.*/skipped.txt" in proc.stderr
+    listing = (tmp_path / "dump.tmp/data/format.1/skipped.txt").read_text()
+    for utt in wavs:
+        assert f"{utt}\tunreadable audio" in listing
+
+
+# --- no tool removes what it did not write ------------------------------------
+
+
+def test_outputs_never_replace_foreign_folders(tmp_path):
+    src = data_dir(tmp_path / "data")
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("my notes")
+    before = snapshot(tmp_path)
+    for command in (
+        ["python", "-m", "local.data.speed_perturb", str(src), str(foreign)],
+        ["python", "-m", "local.data.import_test_set", str(src), str(foreign)],
+        ["python", "-m", "local.data.dump_audio", "plan", str(src), str(foreign)],
+        ["python", "-m", "local.data.dump_audio", "link", str(src), str(foreign)],
+    ):
+        proc = run(command, check=False)
+        check_refused(proc, foreign)
+        assert "did not write" in proc.stderr
+    assert snapshot(tmp_path) == before
+    assert sorted(os.listdir(tmp_path)) == ["data", "mine"]
+
+
+def test_an_earlier_output_of_the_same_tool_is_replaced(tmp_path):
+    src = data_dir(tmp_path / "data")
+    out = tmp_path / "sp"
+    for factors in ("1.0", "0.9 1.0"):
+        run(["python", "-m", "local.data.speed_perturb", "--factors", factors, str(src), str(out)])
+    assert (out / "wav.scp").read_text().count("\n") == 2
+    shutil.rmtree(out)
+
+
+def test_commands_named_in_the_readmes_answer_help():
+    import re
+
+    readmes = [
+        ROOT / "README.md",
+        *ROOT.glob("*/README.md"),
+        *ROOT.glob("egs2/*/asr1/README.md"),
+        *ROOT.glob("local/README.md"),
+    ]
+    modules = set()
+    for readme in readmes:
+        modules |= set(
+            re.findall(
+                r"python -m ((?:local|frontend|zh_ssl_asr)[\w.]*)",
+                readme.read_text(encoding="utf-8"),
+            )
+        )
+    assert {
+        "local.transcribe",
+        "local.summary",
+        "local.seed_tables",
+        "local.jobs",
+        "frontend.extract",
+        "frontend.convert_fairseq",
+        "frontend.layer_weights",
+        "frontend.make_tiny_models",
+    } <= modules
+    for module in sorted(modules):
+        proc = run(["python", "-m", module, "--help"], check=False)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, module
+        assert proc.stdout.strip(), module
