@@ -261,6 +261,8 @@ if stage_on 9; then
   log "Stage 9: summary of $expdir -> $expdir/summary.md (printed at the end)"
   run python -m local.report.summary "$expdir" --test_sets "$test_sets" \
     --out "$expdir/summary.md" > /dev/null
+  # the learned layer weights of every SSL experiment, side by side
+  run python -m local.report.layer_weights_figure "$expdir" --out "$expdir/layer_weights.png" >&2
 fi
 
 if stage_on 10; then

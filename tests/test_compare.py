@@ -107,16 +107,17 @@ def sgml_of(sclite, folder, name):
 
 def sc_stats(sclite, sgml):
     """sctk's MTCH_PR_RESULTS line for two systems' SGML, as a regex match; None when
-    sc_stats crashes (it does when no segment has an error: 0 / 0 in its mean)."""
+    sc_stats crashes (it does when no segment has an error: 0 / 0 in its mean). Its
+    report may cut a character's bytes apart: read as UTF-8 with replacements."""
     proc = subprocess.run(
         [sclite[0], "sc_stats", "-p", "-t", "mapsswe", "-v", "-n", "-"],
-        input="".join(sgml),
+        input="".join(sgml).encode("utf-8"),
         capture_output=True,
-        text=True,
     )
-    if proc.returncode != 0 or "Segmentation fault" in proc.stderr:
+    stdout, stderr = (out.decode("utf-8", "replace") for out in (proc.stdout, proc.stderr))
+    if proc.returncode != 0 or "Segmentation fault" in stderr:
         return None
-    (match,) = [m for m in map(SC_STATS_LINE.search, proc.stdout.splitlines()) if m]
+    (match,) = [m for m in map(SC_STATS_LINE.search, stdout.splitlines()) if m]
     return match
 
 

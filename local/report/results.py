@@ -5,28 +5,37 @@
 
 Reads every exp/asr_X/<decode>/<set>/score_cer/result.txt (written by
 local/score.sh) and the LM perplexity, and puts the exact command of each
-decoding above its table.
+decoding above its table; below it, each set's error analysis (the scorer's
+analysis.md: frequent substitutions, deletions and insertions, CER by duration
+and by speaker). Replaces only a RESULTS.md it wrote (by its first line).
 """
 
 import argparse
 import datetime
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
-from fileio.atomic import write_text
+from fileio.atomic import OutputError, write_text
+from fileio.kaldi_table import DataError, read_lines
+from local.report import owned
 
 COLUMNS = ["Snt", "Wrd", "Corr", "Sub", "Del", "Ins", "Err", "S.Err"]
+TITLE = "# RESULTS: "  # the first line of every RESULTS.md
 
 
 def sum_avg(result_txt):
     """The 8 numbers of the Sum/Avg row of a sclite-style result.txt."""
-    for line in Path(result_txt).read_text(encoding="utf-8").splitlines():
+    for number, line in read_lines(result_txt):
         if "Sum/Avg" in line:
             cells = line.split("|")
-            return cells[2].split() + cells[3].split()
-    raise ValueError(f"{result_txt}: no Sum/Avg row")
+            numbers = cells[2].split() + cells[3].split() if len(cells) > 3 else []
+            if len(numbers) != len(COLUMNS):
+                raise DataError(f"{result_txt}:{number}: not sclite's Sum/Avg row")
+            return numbers
+    raise DataError(f"{result_txt}: no Sum/Avg row (not a result.txt of local/score.sh)")
 
 
 def scored_sets(exp):
@@ -81,7 +90,7 @@ def markdown_table(header, rows):
 def render(args):
     exp = Path(args.exp)
     out = [
-        f"# RESULTS: {exp.name}",
+        f"{TITLE}{exp.name}",
         "",
         "## Environment",
         "",
@@ -142,7 +151,18 @@ def render(args):
             ),
             "",
         ]
+        for dset, result in sets.items():
+            out += error_analysis(dset, result.parent / "analysis.md")
     return "\n".join(out)
+
+
+def error_analysis(dset, analysis_md):
+    """The lines of a set's error analysis (written by the scorer), as a subsection."""
+    lines = [f"### Error analysis: {dset}", ""]
+    if not analysis_md.is_file():
+        return lines + ["(none: score the set again with stage 8)", ""]
+    text = analysis_md.read_text(encoding="utf-8").splitlines()[1:]  # without its title
+    return lines + [("##" + line if line.startswith("## ") else line) for line in text] + [""]
 
 
 def main(argv=None):
@@ -157,8 +177,15 @@ def main(argv=None):
     parser.add_argument("--lm_exp", default="")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    text = render(args)
-    write_text(args.out, text)
+    try:
+        if not Path(args.exp).is_dir():
+            raise DataError(f"{args.exp}: no such experiment folder")
+        text = render(args)
+        write_text(args.out, text, owned=owned.starts_with(TITLE))
+    except (DataError, OutputError) as e:
+        sys.exit(f"results: error: {e}")
+    except OSError as e:
+        sys.exit(f"results: error: {e.filename}: {e.strerror}")
     print(text)
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from fileio.atomic import OutputError, write_text
 from fileio.audio import SAMPLE_RATE
 from fileio.kaldi_table import DataError, read_table
-from local.report import error_analysis
+from local.report import error_analysis, owned
 from local.report.alignment import (
     CORRECT,
     DELETION,
@@ -431,21 +431,17 @@ def default_durations(ref_path):
     return beside if beside.is_file() else None
 
 
-def _first_lines(path, count=5):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return [f.readline() for _ in range(count)]
-    except (OSError, UnicodeDecodeError):
-        return []
-
-
 def our_result(out_dir):
-    """Whether out_dir/result.txt is an earlier output of this scorer."""
-    return any(RESULT_MARK in line for line in _first_lines(Path(out_dir) / "result.txt"))
+    """Whether out_dir/result.txt is an earlier output of this scorer (sclite's
+    summary title in its first lines)."""
+    try:
+        with open(Path(out_dir) / "result.txt", encoding="utf-8") as f:
+            return any(RESULT_MARK in f.readline() for _ in range(5))
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
-def our_analysis(path):
-    return _first_lines(path, 1) == [] or _first_lines(path, 1)[0].startswith(error_analysis.TITLE)
+our_analysis = owned.starts_with(error_analysis.TITLE)
 
 
 def check_out_dir(out_dir):

@@ -8,24 +8,35 @@ table: columns dev / test_net / test_meeting. Every scored decoding of every
 experiment of both recipes is a row of each table whose test sets it decoded: a
 model of one recipe appears in the other corpus's table through the test sets it
 imported (`--test_sets ../../<corpus>/asr1/data/<set>`, named `<corpus>_<set>`).
-Each cell is `ours / published (difference)` where the training data is the
+Each cell is `ours ±h / published (difference)` where the training data is the
 published row's (a model of egs2/aishell or egs2/wenetspeech; a mini recipe's
-model stands alone); published rows that no experiment matches are listed as not
-trained, with `-` for ours. Nothing is estimated:
+model stands alone); ±h is half the width of the 95 % bootstrap interval of our
+CER. The last column gives, for each SSL row, the p value of the MAPSSWE test
+against the FBank row trained on the same data, per test set, starred where
+significant (local.report.significance). Published rows that no experiment
+matches are listed as not trained, with `-` for ours. Nothing is estimated:
 a number is there only if its result.txt is.
 """
 
 import argparse
-import json
 import os
+import sys
 from pathlib import Path
 
-import yaml
-
-from fileio.atomic import write_text
+from fileio.atomic import OutputError, write_text
+from fileio.kaldi_table import DataError
 from local.data.import_test_set import corpus_of
+from local.report import owned, significance
+from local.report.experiments import (
+    Row,
+    experiment_folders,
+    frontend_name,
+    read_config,
+    train_set,
+)
 from local.report.results import markdown_table, scored_sets, sum_avg
 
+TITLE = "## Aishell-1 test sets"  # the first line of the tables
 # The published numbers (TencentGameMate/chinese_speech_pretrain README), keyed by
 # (frontend, training data); None where the seed gives no number.
 AISHELL_COLUMNS = ["dev", "test"]
@@ -55,81 +66,70 @@ TRAINING_DATA = {
 }
 
 
-def frontend_name(config, recipe):
-    """fbank, or <model>-<base|large> of a weighted-sum SSL frontend."""
-    if config.get("frontend") == "default":
-        return "fbank"
-    folder = Path(recipe) / ((config.get("frontend_conf") or {}).get("model_path") or "")
-    try:
-        hf = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        size = "large" if hf.get("do_stable_layer_norm") else "base"
-        return f"{hf['model_type']}-{size}"
-    except (OSError, KeyError, ValueError):
-        return f"{config.get('frontend')} ({folder.name or 'unknown model'})"
-
-
-def training_data(config, corpus):
+def training_data(config, corpus, exp):
     """`Aishell 178h` for the full training set of egs2/aishell, else `<corpus> <set>`
     (the mini recipes' models are never compared with the published numbers)."""
-    speech = config["train_data_path_and_name_and_type"][0][0]
-    train_set = Path(speech).parent.name
-    base = train_set[: -len("_sp")] if train_set.endswith("_sp") else train_set
-    return TRAINING_DATA.get((corpus, base), f"{corpus} {train_set}")
+    name = train_set(config, exp)
+    base = name[: -len("_sp")] if name.endswith("_sp") else name
+    return TRAINING_DATA.get((corpus, base), f"{corpus} {name}")
 
 
 def experiment_rows(recipe, columns, set_prefix):
-    """[(frontend, training data, experiment, decoding, {column: CER})] of a recipe.
+    """[Row] of a recipe's scored decodings that have some of the columns.
 
     set_prefix "" reads the recipe's own sets; "aishell_" the ones it imported."""
     rows = []
     corpus = corpus_of(recipe)
-    for exp in sorted((Path(recipe) / "exp").glob("asr_*")):
-        config_file = exp / "config.yaml"
-        if not config_file.is_file():
+    for exp in experiment_folders(Path(recipe) / "exp"):
+        config = read_config(exp)
+        if config is None:
             continue
-        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
         for decoding, sets in scored_sets(exp).items():
-            cers = {
-                c: float(sum_avg(sets[set_prefix + c])[6])
-                for c in columns
-                if set_prefix + c in sets
-            }
-            if cers:
+            results = {c: sets[set_prefix + c] for c in columns if set_prefix + c in sets}
+            if results:
                 rows.append(
-                    (
-                        frontend_name(config, recipe),
-                        training_data(config, corpus),
+                    Row(
                         f"{corpus}/{exp.name}",
                         decoding.name,
-                        cers,
+                        frontend_name(config, recipe),
+                        training_data(config, corpus, exp),
+                        results,
                     )
                 )
     return rows
 
 
-def cell(ours, published):
+def cell(ours, published, result_txt=None):
     if ours is None:
         return "-" if published is None else f"- / {published}"
+    shown = significance.with_interval(f"{ours:.1f}", result_txt)
     if published is None:
-        return f"{ours:.1f}"
-    return f"{ours:.1f} / {published} ({ours - published:+.1f})"
+        return shown
+    return f"{shown} / {published} ({ours - published:+.1f})"
 
 
 def table(rows, seed, columns):
-    header = ["frontend", "training data", "experiment", "decoding"] + [
-        f"{c} (ours / seed)" for c in columns
-    ]
+    header = ["frontend", "training data", "experiment", "decoding"]
+    header += [f"{c} (ours / seed)" for c in columns]
+    header.append(f"p vs FBank ({' / '.join(columns)})")
     body, seen = [], set()
-    for frontend, data, exp, decoding, cers in rows:
-        published = seed.get((frontend, data), [None] * len(columns))
-        seen.add((frontend, data))
+    for row in rows:
+        published = seed.get((row.frontend, row.training), [None] * len(columns))
+        seen.add((row.frontend, row.training))
+        cells = []
+        for column, number in zip(columns, published):
+            result = row.results.get(column)
+            ours = float(sum_avg(result)[6]) if result else None
+            cells.append(cell(ours, number, result))
         body.append(
-            [frontend, data, exp, decoding]
-            + [cell(cers.get(c), p) for c, p in zip(columns, published)]
+            [row.frontend, row.training, row.experiment, row.decoding, *cells]
+            + [significance.versus_fbank(rows, row, columns)]
         )
     for (frontend, data), published in seed.items():
         if (frontend, data) not in seen:
-            body.append([frontend, data, "not trained", "-"] + [cell(None, p) for p in published])
+            body.append(
+                [frontend, data, "not trained", "-"] + [cell(None, p) for p in published] + ["-"]
+            )
     return markdown_table(header, body)
 
 
@@ -149,13 +149,17 @@ def tables(aishell, wenetspeech):
         + table(aishell_rows, SEED_AISHELL, AISHELL_COLUMNS)
         + f"\n\n## WenetSpeech test sets, CER (%)  [{wenetspeech}]\n\n"
         + table(wenet_rows, SEED_WENETSPEECH, WENETSPEECH_COLUMNS)
+        + "\n\n"
+        + significance.LEGEND
         + "\n"
     )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m local.seed_tables",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     root = Path(__file__).resolve().parents[2]
     parser.add_argument(
@@ -170,9 +174,17 @@ def main(argv=None):
     )
     parser.add_argument("--out", help="also write the tables (Markdown) here")
     args = parser.parse_args(argv)
-    text = tables(Path(args.aishell), Path(args.wenetspeech))
-    if args.out:
-        write_text(args.out, text)
+    try:
+        for recipe in (args.aishell, args.wenetspeech):
+            if not Path(recipe).is_dir():
+                raise DataError(f"{recipe}: no such recipe folder")
+        text = tables(Path(args.aishell), Path(args.wenetspeech))
+        if args.out:
+            write_text(args.out, text, owned=owned.starts_with(TITLE))
+    except (DataError, OutputError) as e:
+        sys.exit(f"seed_tables: error: {e}")
+    except OSError as e:
+        sys.exit(f"seed_tables: error: {e.filename}: {e.strerror}")
     print(text, end="")
 
 

@@ -15,10 +15,38 @@ import re
 import sys
 from pathlib import Path
 
-from fileio.atomic import atomic_file, write_text
+from fileio.atomic import OutputError, atomic_file, write_text
+from fileio.kaldi_table import DataError
+from local.report import owned
 from local.report.results import markdown_table, sum_avg
 
 SETTING = re.compile(r"^beam(\d+)_ctc([\d.]+)_lm([\d.]+)$")
+TOOL = "local.report.tune_table"
+TITLE = "CER (%) on "  # the first line of grid.md
+our_grid = owned.starts_with(TITLE)
+our_best = lambda path: re.fullmatch(r"\d+ \S+ \S+ \S+\n?", owned.first_line(path)) is not None
+
+
+def our_png(path):
+    """The tool's figure: marked as ours, or (made before the mark) beside our grid.md."""
+    path = Path(path)
+    grid_md = path.parent / "grid.md"
+    if owned.png_of(TOOL)(path):
+        return True
+    with open(path, "rb") as f:
+        is_png = f.read(8) == b"\x89PNG\r\n\x1a\n"
+    return is_png and grid_md.is_file() and our_grid(grid_md)
+
+
+OUTPUTS = {"grid.md": our_grid, "grid.png": our_png, "best": our_best}
+
+
+def check_outputs(tune_dir):
+    """Refuse (OutputError) before writing anything when an output is not the tool's."""
+    for name, ours in OUTPUTS.items():
+        path = Path(tune_dir) / name
+        if path.exists() and not (path.is_file() and ours(path)):
+            raise OutputError(f"{path}: exists and was not written by this tool; not overwritten")
 
 
 def grid(tune_dir, dset):
@@ -64,8 +92,8 @@ def plot(cers, path, dset):
     axes.legend(fontsize="small")
     axes.grid(alpha=0.3)
     figure.tight_layout()
-    with atomic_file(path, "wb") as f:
-        figure.savefig(f, format="png", dpi=100)
+    with atomic_file(path, "wb", owned=our_png) as f:
+        figure.savefig(f, format="png", dpi=100, metadata=owned.png_metadata(TOOL))
     plt.close(figure)
 
 
@@ -77,19 +105,21 @@ def main(argv=None):
     parser.add_argument("set")
     args = parser.parse_args(argv)
     tune_dir = Path(args.tune_dir)
-    cers = grid(tune_dir, args.set)
-    if not cers:
-        sys.exit(f"{tune_dir}: no scored setting (beam*_ctc*_lm*/{args.set}/score_cer)")
-    best = best_setting(cers)
-    write_text(
-        tune_dir / "grid.md",
-        f"CER (%) on {args.set} for each decoding setting\n\n"
-        + table(cers, best)
-        + "\n\n![grid](grid.png)\n",
-    )
-    plot(cers, tune_dir / "grid.png", args.set)
-    line = f"{best[0]} {best[1]} {best[2]} {cers[best]}"
-    write_text(tune_dir / "best", line + "\n")
+    try:
+        cers = grid(tune_dir, args.set)
+        if not cers:
+            raise DataError(f"{tune_dir}: no scored setting (beam*_ctc*_lm*/{args.set}/score_cer)")
+        check_outputs(tune_dir)
+        best = best_setting(cers)
+        text = f"{TITLE}{args.set} for each decoding setting\n\n" + table(cers, best)
+        write_text(tune_dir / "grid.md", text + "\n\n![grid](grid.png)\n", owned=our_grid)
+        plot(cers, tune_dir / "grid.png", args.set)
+        line = f"{best[0]} {best[1]} {best[2]} {cers[best]}"
+        write_text(tune_dir / "best", line + "\n", owned=our_best)
+    except (DataError, OutputError) as e:
+        sys.exit(f"tune_table: error: {e}")
+    except OSError as e:
+        sys.exit(f"tune_table: error: {e.filename}: {e.strerror}")
     print(line)
 
 
