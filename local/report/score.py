@@ -1,12 +1,19 @@
 """Character error rate with the numbers NIST sclite prints (sclite -i rm, default options).
 
     python -m local.report.score REF_TEXT HYP_TEXT [OUT_DIR] [--utt2spk FILE]
+                                 [--durations UTT2NUM_SAMPLES]
 
-REF_TEXT and HYP_TEXT are Kaldi `text` files (`<utt> <transcript>`). Spaces are
+REF_TEXT and HYP_TEXT are Kaldi `text` files (`<utt> <transcript>`), read by
+Kaldi's rules (fileio.kaldi_table: any white space after the id, a UTF-8 BOM,
+blank lines; another encoding is refused with its file and line). Spaces are
 removed and every character is a token. OUT_DIR receives ref.trn and hyp.trn
 (sclite's input format, so `sclite -r ref.trn trn -h hyp.trn trn -i rm -o all
-stdout` can check us) and result.txt: the summary table by speaker followed by
-the alignment of every utterance, laid out as sclite's `-o sum pra` output.
+stdout` can check us), result.txt: the summary table by speaker followed by
+the alignment of every utterance, laid out as sclite's `-o sum pra` output, and
+analysis.md (local.report.error_analysis; durations from --durations, else from
+utt2num_samples beside REF_TEXT when there). Files in OUT_DIR are replaced only
+when its result.txt is an earlier output of this scorer. Scored utterances whose
+references are all empty are an error (there is no CER), not 0 %.
 
 What sclite does, and so do we:
 - alignment costs 0 (correct), 4 (substitution), 3 (insertion, deletion); when
