@@ -316,6 +316,7 @@ def test_kaldi_variants_compare_as_the_clean_files(tmp_path):
         ("names", ["ref", "a", "b", "--names", "x"], "--names has 1 names"),
         ("same names", ["ref", "a", "b", "--names", "x x"], "different names"),
         ("resamples", ["ref", "a", "b", "--resamples", "0"], "at least 1"),
+        ("space in a name", ["ref", "a", "my b"], "white space"),
         ("missing file", ["ref", "a", "nothere"], "nothere: no such file"),
         ("unknown utterance", ["ref", "a", "extra"], "extra: 1 utterances have no reference"),
         ("GBK", ["ref", "a", "gbk"], "gbk:1: not UTF-8"),
@@ -328,6 +329,7 @@ def test_bad_input_is_one_line_without_traceback(tmp_path, case, args, message):
     write_text(tmp_path / "empty_ref", {"u1": "", "u2": ""})
     write_text(tmp_path / "a", {"u1": "你好", "u2": "再见"})
     write_text(tmp_path / "b", {"u1": "你", "u2": "再见"})
+    write_text(tmp_path / "my b", {"u1": "你", "u2": "再见"})
     write_text(tmp_path / "extra", {"u1": "你", "u9": "再见"})
     (tmp_path / "gbk").write_bytes("u1 你好\n".encode("gbk"))
     (tmp_path / "blank").write_text("\n\n", encoding="utf-8")

@@ -328,3 +328,40 @@ def test_no_figure_without_ssl_experiments(tmp_path):
     proc = python("local.report.layer_weights_figure", "exp", cwd=tmp_path)
     assert "no experiment with layer weights" in proc.stdout
     assert not (tmp_path / "exp/layer_weights.png").exists()
+
+
+# --- the tuning grid ------------------------------------------------------------------------
+
+
+def test_tune_table_replaces_only_its_own_outputs(tmp_path):
+    tune = tmp_path / "tune"
+    write_text(tmp_path / "ref", {"u1": "甲乙丙丁", "u2": "甲乙"})
+    for setting, hyp in (("beam10_ctc0.3_lm0.1", "甲乙丙"), ("beam10_ctc0.5_lm0.1", "甲乙丙丁")):
+        write_text(tune / setting / "dev/text", {"u1": hyp, "u2": "甲乙"})
+        score_files(tmp_path / "ref", tune / setting / "dev/text", tune / setting / "dev/score_cer")
+    proc = python("local.report.tune_table", str(tune), "dev")
+    assert proc.stdout.strip() == "10 0.5 0.1 0.0"
+    assert (tune / "grid.png").read_bytes().startswith(PNG)
+    python("local.report.tune_table", str(tune), "dev")  # its own outputs: replaced
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.figure().savefig(tune / "grid.png")  # a plot of an earlier version, without the mark
+    python("local.report.tune_table", str(tune), "dev")
+    assert b"local.report.tune_table" in (tune / "grid.png").read_bytes()
+    (tune / "grid.png").write_bytes(PNG + b"someone's plot")
+    proc = python("local.report.tune_table", str(tune), "dev", check=False)
+    assert_one_line_error(proc, "grid.png: exists and was not written by this tool")
+    assert (tune / "grid.png").read_bytes() == PNG + b"someone's plot"
+
+
+def test_results_names_a_broken_input_file(tmp_path):
+    recipe = fake_recipe(tmp_path)
+    exp = recipe / "exp/asr_fbank"
+    (exp / "decode_asr/test/rtf").write_text("rtf\n")
+    args = ["local.report.results", "--exp", str(exp), "--asr_config", "a.yaml"]
+    args += ["--inference_config", "d.yaml", "--use_lm", "false", "--out", str(exp / "R.md")]
+    assert_one_line_error(python(*args, check=False), "decode_asr/test/rtf:1: not an `rtf")
+    assert not (exp / "R.md").exists()

@@ -203,6 +203,8 @@ def main(argv=None):
     names = args.names.split() if args.names is not None else list(args.hyps)
     if len(names) != len(args.hyps):
         parser.error(f"--names has {len(names)} names for {len(args.hyps)} hypothesis files")
+    if any(len(name.split()) != 1 for name in names):
+        parser.error("a system name has white space (or is empty): name the systems with --names")
     if len(set(names)) != len(names):
         parser.error(f"the systems need different names: {' '.join(names)}")
     try:

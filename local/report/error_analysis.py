@@ -52,9 +52,9 @@ def table(header, rows):
     return lines
 
 
-def counted(counter, what):
+def counted(counter, what, none):
     if not counter:
-        return [f"(no {what})"]
+        return [f"(no {none})"]
     return table([what, "count"], [[c, n] for c, n in counter.most_common(TOP)])
 
 
@@ -92,8 +92,10 @@ def render(utterances, title, durations=None):
         )
     else:
         out.append("(no substitutions)")
-    out += ["", "## Most often deleted characters", ""] + counted(deletions, "deleted")
-    out += ["", "## Most often inserted characters", ""] + counted(insertions, "inserted")
+    out += ["", "## Most often deleted characters", ""]
+    out += counted(deletions, "deleted", "deletions")
+    out += ["", "## Most often inserted characters", ""]
+    out += counted(insertions, "inserted", "insertions")
     out += ["", "## CER by utterance duration", ""]
     if durations is None:
         out.append("(durations unknown: no utt2num_samples)")

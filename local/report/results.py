@@ -51,7 +51,22 @@ def rtf(decode_set_dir):
     path = Path(decode_set_dir) / "rtf"
     if not path.exists():
         return "-"
-    return dict(line.split() for line in path.read_text().splitlines()).get("rtf", "-")
+    for number, line in read_lines(path):
+        fields = line.split()
+        if fields and fields[0] == "rtf":
+            if len(fields) != 2:
+                raise DataError(f"{path}:{number}: not an `rtf <value>` line")
+            return fields[1]
+    return "-"
+
+
+def perplexity(ppl):
+    """The number in an LM's perplexity file."""
+    lines = [line.split() for _, line in read_lines(ppl)]
+    try:
+        return float(lines[0][0])
+    except (IndexError, ValueError):
+        raise DataError(f"{ppl}:1: not a perplexity") from None
 
 
 def version(package):
@@ -108,7 +123,7 @@ def render(args):
         for ppl in sorted(Path(args.lm_exp).glob("perplexity_*/ppl")):
             out += [
                 f"- LM perplexity on {ppl.parent.name[len('perplexity_') :]}: "
-                f"{float(ppl.read_text().split()[0]):.2f}",
+                f"{perplexity(ppl):.2f}",
                 "",
             ]
     weights = exp / "layer_weights.txt"
@@ -161,7 +176,9 @@ def error_analysis(dset, analysis_md):
     lines = [f"### Error analysis: {dset}", ""]
     if not analysis_md.is_file():
         return lines + ["(none: score the set again with stage 8)", ""]
-    text = analysis_md.read_text(encoding="utf-8").splitlines()[1:]  # without its title
+    text = analysis_md.read_text(encoding="utf-8").strip().splitlines()[1:]  # no title
+    while text and not text[0].strip():
+        text.pop(0)
     return lines + [("##" + line if line.startswith("## ") else line) for line in text] + [""]
 
 

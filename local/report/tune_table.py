@@ -28,14 +28,20 @@ our_best = lambda path: re.fullmatch(r"\d+ \S+ \S+ \S+\n?", owned.first_line(pat
 
 
 def our_png(path):
-    """The tool's figure: marked as ours, or (made before the mark) beside our grid.md."""
+    """The tool's figure: marked as ours, or (made before the mark) a matplotlib PNG
+    beside our grid.md."""
     path = Path(path)
-    grid_md = path.parent / "grid.md"
     if owned.png_of(TOOL)(path):
         return True
     with open(path, "rb") as f:
-        is_png = f.read(8) == b"\x89PNG\r\n\x1a\n"
-    return is_png and grid_md.is_file() and our_grid(grid_md)
+        head = f.read(4096)
+    grid_md = path.parent / "grid.md"
+    return (
+        head.startswith(b"\x89PNG\r\n\x1a\n")
+        and b"Software\x00Matplotlib" in head
+        and grid_md.is_file()
+        and our_grid(grid_md)
+    )
 
 
 OUTPUTS = {"grid.md": our_grid, "grid.png": our_png, "best": our_best}
