@@ -148,6 +148,8 @@ def test_score_replaces_only_its_own_outputs(tmp_path):
     (tmp_path / "file").write_text("x")
     assert_one_line_error(run([*score, "file"], cwd=tmp_path, check=False), "not a folder")
     run([*score, "out"], cwd=tmp_path)
+    (tmp_path / "out/result.txt").unlink()  # as if stopped before the last file
+    run([*score, "out"], cwd=tmp_path)
     (tmp_path / "out/analysis.md").unlink()  # an output of an earlier version
     write_text(tmp_path / "hyp", {"u1": "你好"})
     proc = run([*score, "out"], cwd=tmp_path)  # its own outputs: replaced

@@ -12,7 +12,7 @@ stdout` can check us), result.txt: the summary table by speaker followed by
 the alignment of every utterance, laid out as sclite's `-o sum pra` output, and
 analysis.md (local.report.error_analysis; durations from --durations, else from
 utt2num_samples beside REF_TEXT when there). Files in OUT_DIR are replaced only
-when its result.txt is an earlier output of this scorer. Scored utterances whose
+when they are earlier outputs of this scorer. Scored utterances whose
 references are all empty are an error (there is no CER), not 0 %.
 
 What sclite does, and so do we:
@@ -451,15 +451,21 @@ def our_result(out_dir):
 our_analysis = owned.starts_with(error_analysis.TITLE)
 
 
+def our_folder(out_dir):
+    """Whether out_dir holds an earlier output of this scorer: its result.txt, or its
+    analysis.md (written first)."""
+    return our_result(out_dir) or our_analysis(Path(out_dir) / "analysis.md")
+
+
 def check_out_dir(out_dir):
     """Refuse (OutputError) an OUT_DIR whose files this scorer did not write: they are
-    replaced only when its result.txt is an earlier output of the scorer."""
+    replaced only when the folder holds an earlier output of the scorer."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: exists and is not a folder")
     for name in OUTPUTS:
         path = out_dir / name
-        ours = our_analysis(path) if name == "analysis.md" else our_result(out_dir)
+        ours = our_analysis(path) if name == "analysis.md" else our_folder(out_dir)
         if os.path.lexists(path) and not (path.is_file() and ours):
             raise OutputError(
                 f"{path}: exists and was not written by local/score.sh; not overwritten "
@@ -483,7 +489,7 @@ def score_files(
     missing = len(refs) - len(hyps)
     if out_dir:
         out_dir = Path(out_dir)
-        ours = lambda path: our_result(out_dir)
+        ours = lambda path: our_folder(out_dir)
         analysis = error_analysis.render(
             scoring.keyed(), f"{hyp_path} against {ref_path}", durations
         )
