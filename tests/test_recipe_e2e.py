@@ -203,53 +203,6 @@ def test_lm_rescoring_stage_picks_the_best_total_score(finished_recipe):
     assert "## decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best" in results  # shallow fusion
 
 
-def test_transcribe_command(finished_recipe, tmp_path):
-    import numpy as np
-    import soundfile
-
-    from fileio.audio import read_audio, resample
-
-    folder, _, _ = finished_recipe
-    wavs = sorted(
-        p.split(maxsplit=1)[1] for p in (folder / "data/test/wav.scp").read_text().splitlines()
-    )
-    first, rate = read_audio(wavs[0])
-    soundfile.write(tmp_path / "a_8k.wav", resample(first, rate, 8000), 8000)
-    soundfile.write(tmp_path / "b.flac", first, rate)
-    soundfile.write(tmp_path / "c.opus", first, rate, format="OGG", subtype="OPUS")
-    long = np.concatenate([read_audio(w)[0] for w in wavs[:5]])
-    soundfile.write(tmp_path / "d_long.wav", long, rate)
-    (tmp_path / "e_broken.wav").write_bytes(b"RIFF not really audio")
-    files = [
-        str(tmp_path / n) for n in ("a_8k.wav", "b.flac", "e_broken.wav", "c.opus", "d_long.wav")
-    ]
-    model = folder / "exp/asr_train_asr_tiny_sp/packed/asr_train_asr_tiny_sp.zip"
-    proc = run(
-        ["python", "-m", "local.decode.transcribe", str(model), *files, "--max_seconds", "4"],
-        check=False,
-    )
-    assert proc.returncode == 1
-    lines = proc.stdout.splitlines()
-    assert [line.split(" ", 1)[0] for line in lines] == [f for f in files if "broken" not in f]
-    assert "e_broken.wav: ERROR" in proc.stderr and "1 of 5 files failed" in proc.stderr
-    assert len(long) / rate > 4  # so it was split
-
-
-def test_long_audio_is_cut_at_quiet_points():
-    import numpy as np
-
-    from local.decode.transcribe import pieces
-
-    rate = 16000
-    loud = np.ones(rate * 3, dtype=np.float32)
-    quiet = np.zeros(rate // 2, dtype=np.float32)
-    samples = np.concatenate([loud, quiet, loud, quiet, loud])  # 10 s
-    parts = pieces(samples, max_seconds=4)
-    assert sum(len(p) for p in parts) == len(samples)
-    assert all(len(p) <= 4 * rate for p in parts)
-    assert all(abs(p[0]) < 1e-6 and abs(p[-1]) < 1e-6 for p in parts[1:-1])  # cut in silence
-
-
 def test_tuning_stage_searches_the_grid_on_dev(finished_recipe):
     folder, env, _ = finished_recipe
     proc = run(
