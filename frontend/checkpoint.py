@@ -16,12 +16,18 @@ import argparse
 import collections
 import pickle
 import types
+import zipfile
+from pathlib import Path
 
 import torch
 
 
 class CheckpointError(Exception):
     """A checkpoint that cannot be read safely or is not what we expect."""
+
+
+class RefusedGlobal(pickle.UnpicklingError):
+    """A pickle naming a global that is not on the allowlist."""
 
 
 class Inert:
@@ -91,7 +97,7 @@ class RestrictedUnpickler(pickle.Unpickler):
             return numpy_globals[(module, name)]
         if module.split(".")[0] in INERT_PACKAGES:
             return inert_class(module, name)
-        raise pickle.UnpicklingError(
+        raise RefusedGlobal(
             f"refused to load global '{module}.{name}': it is not a class that fairseq "
             "checkpoints hold, and loading it could run code"
         )
@@ -127,15 +133,40 @@ def plain(obj):
 
 def load_fairseq_checkpoint(path):
     """The checkpoint's top-level dict, with config objects turned into plain data."""
+    if Path(path).is_dir():
+        raise CheckpointError(
+            f"{path}: is a folder, not a fairseq checkpoint (.pt file); a Hugging Face "
+            "folder needs no conversion"
+        )
     try:
         state = torch.load(path, map_location="cpu", pickle_module=restricted, weights_only=False)
-    except pickle.UnpicklingError as e:
+    except RefusedGlobal as e:
         raise CheckpointError(f"{path}: {e}") from None
-    except (OSError, RuntimeError, EOFError, ValueError) as e:
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({e})") from None
+    except OSError as e:
+        raise CheckpointError(f"{path}: {e.strerror or e}") from None
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, TypeError) as e:
+        raise CheckpointError(f"{path}: {_unreadable(path, e)}") from None
+    except Exception as e:  # whatever else a damaged pickle makes torch raise
+        raise CheckpointError(
+            f"{path}: not a readable PyTorch checkpoint ({type(e).__name__}: "
+            f"{str(e).splitlines()[0][:120] if str(e) else ''})"
+        ) from None
     if not isinstance(state, dict) or "model" not in state:
-        raise CheckpointError(f"{path}: not a fairseq checkpoint (no 'model' entry)")
+        raise CheckpointError(
+            f"{path}: a PyTorch file but not a fairseq checkpoint (no 'model' entry)"
+        )
+    if not isinstance(state["model"], dict):
+        raise CheckpointError(f"{path}: its 'model' entry is not a state dict")
     return {key: (value if key == "model" else plain(value)) for key, value in state.items()}
+
+
+def _unreadable(path, error):
+    """Why torch could not read `path`, in words."""
+    if Path(path).stat().st_size == 0:
+        return "an empty file, not a fairseq checkpoint"
+    if zipfile.is_zipfile(path) or isinstance(error, RuntimeError):
+        return "a damaged or truncated PyTorch checkpoint (the archive cannot be read)"
+    return "not a PyTorch checkpoint (a fairseq .pt file is expected)"
 
 
 def config_of(state):

@@ -19,6 +19,12 @@ Configuration mapping (fairseq -> transformers):
   conv_bias, conv_pos, conv_pos_groups
   task.normalize -> preprocessor do_normalize; layer-norm extractors also get
                     return_attention_mask (group-norm models are run unpadded)
+  no post_extract_proj (conv width = encoder width) -> identity projection
+
+OUT_DIR is written beside itself and moved into place: an existing OUT_DIR is
+replaced only when it is empty or an earlier output of this converter (its
+.written_by marker), or with --force; never when it holds the checkpoint or the
+current folder. A file that is no fairseq checkpoint is a one-line error.
 """
 
 import argparse
@@ -26,11 +32,10 @@ import ast
 import hashlib
 import json
 import re
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
+from fileio.atomic import OutputError, atomic_dir, check_output_dir, umask
 from frontend.checkpoint import CheckpointError, config_of, load_fairseq_checkpoint
 
 # fairseq's Wav2Vec2Config / HubertConfig defaults, for keys a legacy checkpoint lacks.
@@ -230,8 +235,12 @@ def hf_name(fairseq_name, weight_norm_names):
     return None
 
 
-def map_weights(fairseq_weights, hf_keys, fine_tuned):
-    """{hf name: tensor} and the sorted list of dropped pretraining-only names."""
+def map_weights(fairseq_weights, hf_keys, fine_tuned, hf_shapes=None):
+    """{hf name: tensor} and the sorted list of dropped pretraining-only names.
+
+    A model whose convolutional feature width equals its encoder width has no
+    post_extract_proj in fairseq (the features go to the encoder as they are):
+    transformers' projection then gets the identity and a zero bias, which is exact."""
     names = weight_norm_names(hf_keys)
     mapped, dropped, unknown = {}, [], []
     for name, tensor in fairseq_weights.items():
@@ -247,12 +256,30 @@ def map_weights(fairseq_weights, hf_keys, fine_tuned):
             mapped[target] = tensor
     if unknown:
         raise ConversionError(f"unexpected tensors (no mapping): {', '.join(sorted(unknown))}")
+    identity_projection(mapped, hf_shapes or {})
     missing = sorted(set(hf_keys) - set(mapped))
     if missing:
         raise ConversionError(
             f"model tensors without a value in the checkpoint: {', '.join(missing)}"
         )
     return mapped, sorted(dropped)
+
+
+PROJECTION = "feature_projection.projection"
+
+
+def identity_projection(mapped, hf_shapes):
+    """Fill in the identity projection of a checkpoint without post_extract_proj
+    (only when the projection is square, as fairseq builds it then)."""
+    weight, bias = f"{PROJECTION}.weight", f"{PROJECTION}.bias"
+    shape = tuple(hf_shapes.get(weight, ()))
+    if weight in mapped or bias in mapped or len(shape) != 2 or shape[0] != shape[1]:
+        return False
+    import torch
+
+    mapped[weight] = torch.eye(shape[0])
+    mapped[bias] = torch.zeros(shape[0])
+    return True
 
 
 def weight_norm_names(hf_keys):
@@ -262,17 +289,44 @@ def weight_norm_names(hf_keys):
     return "weight_g", "weight_v"
 
 
-def convert(checkpoint, out_dir, log=print):
-    """Write the Hugging Face folder out_dir (atomically); return the conversion record."""
+TOOL = "frontend.convert_fairseq"
+
+
+def check_output(checkpoint, out_dir, force=False):
+    """Refuse (ConversionError) an OUT_DIR this command may not replace: one holding
+    the checkpoint (whatever --force says), the current folder or one above it, a
+    file, or a folder of other files (unless --force); see fileio.atomic."""
+    out = Path(out_dir).resolve()
+    if out == Path.cwd().resolve() or out in Path.cwd().resolve().parents:
+        raise ConversionError(
+            f"{out_dir}: is the current folder or holds it; the output must be a new "
+            f"folder (e.g. {out_dir}/converted)"
+        )
+    try:
+        check_output_dir(out_dir, TOOL, force=force, inputs=[checkpoint])
+    except OutputError as e:
+        raise ConversionError(str(e)) from None
+
+
+def convert(checkpoint, out_dir, log=print, force=False, extra_files=None):
+    """Write the Hugging Face folder out_dir (atomically, replacing only an earlier
+    output of this converter, or any folder with `force`, never one holding the
+    checkpoint); extra_files: {name: text} written into it too. Returns the
+    conversion record."""
     from transformers import AutoModel
 
+    # a folder converted before the owner marker existed is still recognizably ours
+    force = force or (Path(out_dir) / "fairseq_conversion.json").is_file()
+    check_output(checkpoint, out_dir, force)
     state = load_fairseq_checkpoint(checkpoint)
     try:
         kind, model_cfg, task_cfg, fine_tuned = architecture(state)
         config, feature_extractor = hf_configs(kind, model_cfg, task_cfg)
         model = AutoModel.from_config(config)
         hf_state = model.state_dict()
-        mapped, dropped = map_weights(state["model"], list(hf_state), fine_tuned)
+        identity = not any(name.endswith("post_extract_proj.weight") for name in state["model"])
+        shapes = {k: tuple(v.shape) for k, v in hf_state.items()}
+        mapped, dropped = map_weights(state["model"], list(hf_state), fine_tuned, shapes)
         for name, tensor in mapped.items():
             if tuple(tensor.shape) != tuple(hf_state[name].shape):
                 raise ConversionError(
@@ -280,7 +334,7 @@ def convert(checkpoint, out_dir, log=print):
                     f"{tuple(hf_state[name].shape)} expected from its config"
                 )
         model.load_state_dict({k: v.float() for k, v in mapped.items()}, strict=True)
-    except (ConversionError, KeyError, TypeError) as e:
+    except (ConversionError, KeyError, TypeError, AttributeError) as e:
         raise ConversionError(f"{checkpoint}: {e}") from None
     record = {
         "source": str(Path(checkpoint).resolve()),
@@ -290,25 +344,26 @@ def convert(checkpoint, out_dir, log=print):
         "extractor_mode": setting(model_cfg, "extractor_mode"),
         "layer_norm_first": bool(setting(model_cfg, "layer_norm_first")),
         "normalize": feature_extractor.do_normalize,
+        "identity_projection": identity,
         "converted_tensors": len(mapped),
         "dropped_pretraining_tensors": dropped,
     }
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        model.save_pretrained(tmp, safe_serialization=True)
-        feature_extractor.save_pretrained(tmp)
-        (tmp / "fairseq_conversion.json").write_text(json.dumps(record, indent=1) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with atomic_dir(out_dir, TOOL, force=force, inputs=[checkpoint]) as tmp:
+            model.save_pretrained(tmp, safe_serialization=True)
+            feature_extractor.save_pretrained(tmp)
+            (tmp / "fairseq_conversion.json").write_text(json.dumps(record, indent=1) + "\n")
+            for name, text in (extra_files or {}).items():
+                (tmp / name).write_text(text)
+            for path in tmp.rglob("*"):  # safetensors writes its file private (0600)
+                path.chmod((0o777 if path.is_dir() else 0o666) & ~umask())
+    except OutputError as e:
+        raise ConversionError(str(e)) from None
     log(
         f"{checkpoint} -> {out_dir}: {kind}{' (fine-tuned encoder)' if fine_tuned else ''}, "
         f"{config.num_hidden_layers} layers x {config.hidden_size}, "
         f"extractor {config.feat_extract_norm} norm, normalize={feature_extractor.do_normalize}"
+        + (", identity projection (no post_extract_proj)" if identity else "")
     )
     log(f"  dropped {len(dropped)} pretraining-only tensors: {', '.join(dropped) or 'none'}")
     return record
@@ -327,12 +382,24 @@ def main(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("checkpoint", help="fairseq checkpoint (.pt)")
-    parser.add_argument("out_dir", help="Hugging Face folder to write (replaced)")
+    parser.add_argument(
+        "out_dir",
+        help="Hugging Face folder to write: created, or replaced when it is empty or "
+        "an earlier output of this converter",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT_DIR even when it holds other files (never when it holds the "
+        "checkpoint, nor the current folder)",
+    )
     args = parser.parse_args(argv)
     try:
-        convert(args.checkpoint, args.out_dir)
+        convert(args.checkpoint, args.out_dir, force=args.force)
     except (ConversionError, CheckpointError) as e:
         sys.exit(f"convert_fairseq: error: {e}")
+    except OSError as e:  # e.g. no permission to write OUT_DIR's parent
+        sys.exit(f"convert_fairseq: error: {e.filename or args.out_dir}: {e.strerror or e}")
 
 
 if __name__ == "__main__":

@@ -25,11 +25,13 @@ norm") models that last state has the encoder's final LayerNorm applied, as
 fairseq's encoder output; it is not the raw output of the last layer. Every other
 layer N equals fairseq's `layer_results[N-1]`.
 
-Each utterance gets the features it gets alone, whatever it is batched with: it is
-normalized over its own samples exactly as preprocessor_config.json says
-(do_normalize: zero mean, unit variance, eps 1e-7 as transformers); group-norm
-(BASE) models run their convolutional encoder on each utterance unpadded, and the
-transformer sees an attention mask (as frontend.espnet_frontend does).
+Each utterance gets the features it gets alone, whatever it is batched with: when
+preprocessor_config.json says do_normalize (the LARGE models), it is normalized over
+its own samples as in pretraining, by fairseq's rule (F.layer_norm: zero mean, unit
+variance, epsilon 1e-5; --input_norm hf: transformers' feature extractor's, epsilon
+1e-7, which differs on quiet audio); group-norm (BASE) models run their
+convolutional encoder on each utterance unpadded, and the transformer sees an
+attention mask (as frontend.espnet_frontend does).
 
 Utterances are sorted by duration and batched so that a batch holds at most
 --batch_seconds of padded audio (a longer utterance goes alone). Audio that cannot
@@ -37,7 +39,10 @@ be read (or is shorter than one frame, 25 ms) is reported with its file and the
 reason and skipped; the count is printed at the end. The exit status is 0 unless
 nothing at all could be extracted. Outputs are written under temporary names and
 renamed into place at the end (an old scp is removed first): an interrupted run
-leaves the previous outputs or none, never a half-written scp.
+leaves the previous outputs or none, never a half-written scp. OUT_DIR/
+extract_outputs.json records what was written (with the model, layer and settings);
+an existing feats*.scp/.ark that it does not list (unchanged) is never overwritten:
+the command refuses and names it.
 
 --dtype float16 / bfloat16 runs the model in that precision (the input is
 normalized in float32 first). float16 needs --device cuda: on CPU it is refused
@@ -45,6 +50,7 @@ normalized in float32 first). float16 needs --device cuda: on CPU it is refused
 """
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -54,7 +60,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from frontend.ssl_forward import hidden_states, normalize
+from fileio.atomic import write_text
+from frontend.ssl_forward import INPUT_NORMS, hidden_states, normalize
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -143,13 +150,48 @@ def make_batches(lengths, max_samples):
 # --- outputs
 
 
+RECORD = "extract_outputs.json"
+
+
+def written_here(out_dir):
+    """{file name: [size, mtime_ns]} of the outputs an earlier run wrote in OUT_DIR."""
+    try:
+        return json.loads((Path(out_dir) / RECORD).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def check_outputs(out_dir, names):
+    """Refuse (ExtractError) to overwrite a feats*.scp/.ark (or the record) that this
+    command did not write: one an earlier run wrote, unchanged since, is replaced."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExtractError(f"{out_dir}: exists and is not a folder")
+    ours = written_here(out_dir)
+    record = out_dir / RECORD
+    if record.exists() and not ours:
+        raise ExtractError(f"{record}: exists and was not written by frontend.extract")
+    for name in names:
+        path = out_dir / name
+        if not os.path.lexists(path):
+            continue
+        stat = path.stat() if path.is_file() else None
+        if stat is None or ours.get(name) != [stat.st_size, stat.st_mtime_ns]:
+            raise ExtractError(
+                f"{path}: exists and was not written by frontend.extract (or changed since); "
+                "not overwritten (move it away or choose another OUT_DIR)"
+            )
+
+
 class Outputs:
     """One ark + scp per layer, written in a temporary folder inside OUT_DIR and
-    moved into place by commit()."""
+    moved into place by commit(), which records them in OUT_DIR/extract_outputs.json
+    (with the settings that made them) so that a rerun may replace them."""
 
-    def __init__(self, out_dir, layers, all_layers):
+    def __init__(self, out_dir, layers, all_layers, settings=None):
         import kaldiio
 
+        self.settings = settings or {}
         self.out_dir = Path(out_dir)
         self.tmp = Path(tempfile.mkdtemp(prefix=".extract.", suffix=".tmp", dir=self.out_dir))
         self.names = {k: f"feats_layer{k}" if all_layers else "feats" for k in layers}
@@ -179,6 +221,13 @@ class Outputs:
             (self.out_dir / f"{name}.scp").unlink(missing_ok=True)
             os.replace(tmp_ark, final_ark)
             os.replace(self.tmp / f"{name}.scp.final", self.out_dir / f"{name}.scp")
+        files = written_here(self.out_dir)
+        for name in self.names.values():
+            for suffix in (".ark", ".scp"):
+                stat = (self.out_dir / f"{name}{suffix}").stat()
+                files[f"{name}{suffix}"] = [stat.st_size, stat.st_mtime_ns]
+        record = {"tool": "frontend.extract", **self.settings, "files": files}
+        write_text(self.out_dir / RECORD, json.dumps(record, indent=1) + "\n")
         self.discard()
 
     def discard(self):
@@ -217,6 +266,7 @@ def extract(
     batch_seconds=60.0,
     device="cpu",
     log=None,
+    input_norm="fairseq",
 ):
     """Write the features; return (written, skipped) utterance counts."""
     from tqdm import tqdm
@@ -232,7 +282,11 @@ def extract(
     if not table:
         raise ExtractError(f"{wav_scp}: no utterances")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_outputs(out_dir, [f"feats.{x}" for x in ("ark", "scp")])  # early, before the model
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ExtractError(f"{out_dir}: cannot be created ({e.strerror or e})") from None
     model, do_normalize, rate = load_model(model_location, out_dir, device, DTYPES[dtype])
     num_layers = model.config.num_hidden_layers
     if layer == "all":
@@ -241,6 +295,8 @@ def extract(
         layers = [num_layers if layer == "last" else layer]
         if not 0 <= layers[0] <= num_layers:
             raise ExtractError(f"--layer {layer}: the model has layers 0 .. {num_layers}")
+    names = [f"feats_layer{k}" for k in layers] if layer == "all" else ["feats"]
+    check_outputs(out_dir, [f"{n}.{x}" for n in names for x in ("ark", "scp")])
 
     skipped = 0
 
@@ -260,7 +316,14 @@ def extract(
     while int(model._get_feat_extract_output_lengths(torch.tensor(min_samples))) < 1:
         min_samples += 1
     written = 0
-    outputs = Outputs(out_dir, layers, layer == "all")
+    settings = {
+        "model": str(model_location),
+        "layer": layer,
+        "dtype": dtype,
+        "input_norm": input_norm,
+        "wav_scp": str(wav_scp),
+    }
+    outputs = Outputs(out_dir, layers, layer == "all", settings)
     try:
         batches = make_batches(lengths, batch_seconds * rate)
         with tqdm(total=len(lengths), unit="utt", desc="extract", file=sys.stderr) as bar:
@@ -287,7 +350,7 @@ def extract(
                 lens = torch.tensor([len(w) for w in wavs], device=device)
                 padded = torch.nn.utils.rnn.pad_sequence(wavs, batch_first=True).to(device)
                 with torch.inference_mode():
-                    wav = normalize(padded, lens, do_normalize).to(DTYPES[dtype])
+                    wav = normalize(padded, lens, do_normalize, input_norm).to(DTYPES[dtype])
                     states, frames = hidden_states(model, wav, lens)
                     for k in layers:
                         matrices = states[k].float().cpu().numpy()
@@ -340,6 +403,14 @@ def main(argv=None):
         help="at most this much padded audio per batch (default: %(default)s)",
     )
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default: %(default)s)")
+    parser.add_argument(
+        "--input_norm",
+        choices=INPUT_NORMS,
+        default="fairseq",
+        help="waveform normalization of do_normalize models: fairseq (as in "
+        "pretraining, epsilon 1e-5) or hf (transformers' rule, epsilon 1e-7) "
+        "(default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     if args.batch_seconds <= 0:
         parser.error("--batch_seconds must be positive")
@@ -355,9 +426,12 @@ def main(argv=None):
             args.dtype,
             args.batch_seconds,
             args.device,
+            input_norm=args.input_norm,
         )
     except (ExtractError, ModelError) as e:
         sys.exit(f"frontend.extract: error: {e}")
+    except OSError as e:  # e.g. OUT_DIR not writable
+        sys.exit(f"frontend.extract: error: {e.filename or args.out_dir}: {e.strerror or e}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ LOCATION (a db.sh entry) is either a folder with config.json, preprocessor_confi
 and the weights (pytorch_model.bin or model.safetensors), or a fairseq checkpoint
 (.pt). A checkpoint is converted to CACHE_DIR/<name> the first time, under a lock
 so that parallel jobs convert it once; the conversion is redone only when the
-checkpoint changes (size or modification time). Nothing is ever downloaded.
+checkpoint changes (size or modification time). CACHE_DIR/<name> is replaced only
+when it is an earlier conversion (frontend.convert_fairseq's rule): a folder of
+other files there is an error. Nothing is ever downloaded.
 """
 
 import argparse
@@ -34,15 +36,16 @@ class ModelError(Exception):
     pass
 
 
-def check_hf_folder(folder):
-    """Raise ModelError naming what a Hugging Face model folder lacks."""
+def check_hf_folder(folder, weights=True):
+    """Raise ModelError naming what a Hugging Face model folder lacks (the weights
+    only when `weights`)."""
     folder = Path(folder)
     missing = [
         name
         for name in ("config.json", "preprocessor_config.json")
         if not (folder / name).is_file()
     ]
-    if not any((folder / name).is_file() for name in WEIGHT_FILES):
+    if weights and not any((folder / name).is_file() for name in WEIGHT_FILES):
         missing.append("pytorch_model.bin or model.safetensors")
     if missing:
         raise ModelError(
@@ -66,19 +69,26 @@ def resolve(location, cache_dir):
     from frontend.convert_fairseq import ConversionError, convert
 
     cache_dir = Path(cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ModelError(f"{cache_dir}: cannot hold converted models ({e.strerror or e})") from None
     target = cache_dir / location.name.removesuffix(".pt")
     stamp = {"size": location.stat().st_size, "mtime_ns": location.stat().st_mtime_ns}
-    with open(cache_dir / ".lock", "w") as lock:
+    with open(cache_dir / ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one conversion at a time; others wait and reuse it
         stamp_file = target / "source_stamp.json"
         if target.is_dir() and stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
             return target.resolve()
         try:
-            convert(location, target, log=lambda m: print(m, file=sys.stderr))
+            convert(
+                location,
+                target,
+                log=lambda m: print(m, file=sys.stderr),
+                extra_files={stamp_file.name: json.dumps(stamp) + "\n"},
+            )
         except (ConversionError, CheckpointError) as e:
             raise ModelError(str(e)) from None
-        stamp_file.write_text(json.dumps(stamp) + "\n")
     return target.resolve()
 
 
@@ -93,6 +103,8 @@ def main(argv=None):
         print(resolve(args.location, args.cache_dir))
     except ModelError as e:
         sys.exit(f"frontend.models: error: {e}")
+    except OSError as e:
+        sys.exit(f"frontend.models: error: {e.filename or args.cache_dir}: {e.strerror or e}")
 
 
 if __name__ == "__main__":

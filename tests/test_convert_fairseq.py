@@ -2,27 +2,19 @@
 
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+import fairseq_fixtures
 from conftest import ROOT, run
 from frontend.checkpoint import CheckpointError, load_fairseq_checkpoint
 from frontend.convert_fairseq import ConversionError, convert
 
-FIXTURES = ROOT / "tests/fixtures/fairseq"
-CHECKPOINTS = [
-    "wav2vec2_base_tiny",
-    "wav2vec2_large_tiny",
-    "hubert_base_tiny",
-    "hubert_large_tiny",
-    "wav2vec2_base_tiny_ctc",
-    "hubert_large_tiny_ctc",
-    "wav2vec2_legacy_args_tiny",
-    "wav2vec2_legacy_args_tiny_ctc",
-]
+FIXTURES = ROOT / "tests/fixtures/fairseq"  # malicious.pt and the edited checkpoints
 DROPPED = {
     "wav2vec2": {
         "mask_emb",
@@ -42,19 +34,24 @@ def test_fairseq_is_not_installed():
     assert importlib.util.find_spec("fairseq") is None
 
 
-@pytest.mark.parametrize("name", CHECKPOINTS)
+@pytest.mark.parametrize("name", fairseq_fixtures.checkpoints())
 def test_hidden_states_equal_fairseq(tmp_path, name):
+    """Any fixture checkpoint (FAIRSEQ_FIXTURES: ones no test has seen): every hidden
+    state of the converted model equals fairseq's for the same (raw) input."""
     from transformers import AutoFeatureExtractor, AutoModel
 
-    record = convert(FIXTURES / f"{name}.pt", tmp_path / "hf", log=lambda _: None)
+    checkpoint = fairseq_fixtures.FIXTURES / f"{name}.pt"
+    record = convert(checkpoint, tmp_path / "hf", log=lambda _: None)
     model = AutoModel.from_pretrained(tmp_path / "hf").eval()
     extractor = AutoFeatureExtractor.from_pretrained(tmp_path / "hf")
-    large = "large" in name
-    assert model.config.do_stable_layer_norm == large
-    assert model.config.feat_extract_norm == ("layer" if large else "group")
-    assert extractor.do_normalize == large and extractor.return_attention_mask == large
+    layer_norm = record["extractor_mode"] == "layer_norm"
+    assert model.config.do_stable_layer_norm == record["layer_norm_first"]
+    assert model.config.feat_extract_norm == ("layer" if layer_norm else "group")
+    assert extractor.return_attention_mask == layer_norm
+    ref = fairseq_fixtures.references(name)
+    if "task_normalize" in ref.files:
+        assert extractor.do_normalize == bool(ref["task_normalize"])
 
-    ref = np.load(FIXTURES / f"{name}.npz")
     layers = model.config.num_hidden_layers
     for i in range(3):
         with torch.no_grad():
@@ -70,16 +67,36 @@ def test_hidden_states_equal_fairseq(tmp_path, name):
         for got, want in zip(states, expected):
             np.testing.assert_allclose(got.numpy(), want, atol=1e-4, rtol=0)
 
-    kind = "hubert" if name.startswith("hubert") else "wav2vec2"
+    projection = model.feature_projection.projection
+    square = projection.in_features == projection.out_features
+    has_proj = any(
+        k.endswith("post_extract_proj.weight") for k in load_fairseq_checkpoint(checkpoint)["model"]
+    )
+    assert record["identity_projection"] == (not has_proj)
+    if not has_proj:  # conv width == encoder width: fairseq feeds the features as they are
+        assert square
+        assert torch.equal(projection.weight, torch.eye(projection.in_features))
+        assert not projection.bias.any()
+
+    kind = record["model_type"]
     dropped = {
         d.removeprefix("w2v_encoder.w2v_model.") for d in record["dropped_pretraining_tensors"]
     }
-    if name.endswith("_ctc"):
+    if record["fine_tuned"]:
         assert {"w2v_encoder.proj.weight", "w2v_encoder.proj.bias", "mask_emb"} <= dropped
     else:
         assert dropped == DROPPED[kind]
     saved = json.loads((tmp_path / "hf/fairseq_conversion.json").read_text())
     assert saved["dropped_pretraining_tensors"] == record["dropped_pretraining_tensors"]
+
+
+def test_identity_projection_fixture_is_there():
+    """The shipped fixtures hold a checkpoint without post_extract_proj, made by fairseq."""
+    names = fairseq_fixtures.checkpoints()
+    if fairseq_fixtures.FIXTURES == FIXTURES:
+        assert "hubert_large_tiny_identity_proj" in names
+        state = load_fairseq_checkpoint(FIXTURES / "hubert_large_tiny_identity_proj.pt")
+        assert not any("post_extract_proj" in k for k in state["model"])
 
 
 def test_code_executing_pickle_is_refused(tmp_path):
@@ -137,3 +154,103 @@ def test_missing_tensor_is_named(tmp_path):
     ):
         convert(path, tmp_path / "hf", log=lambda _: None)
     assert not (tmp_path / "hf").exists()
+
+
+# --- outputs: never delete what the converter did not write (issue 16) ----------
+
+
+def convert_cli(*args, cwd=None):
+    return run(["python", "-m", "frontend.convert_fairseq", *map(str, args)], cwd=cwd, check=False)
+
+
+def refused(proc, *words):
+    """A one-line error naming what is wrong, non-zero exit, no traceback."""
+    assert proc.returncode != 0, proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert len(lines) == 1, proc.stderr
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+def test_output_folder_holding_the_checkpoint_is_never_replaced(tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    checkpoint = models / "x.pt"
+    shutil.copy(FIXTURES / "hubert_base_tiny.pt", checkpoint)
+    before = checkpoint.read_bytes()
+    for force in ([], ["--force"]):
+        refused(convert_cli(checkpoint, models, *force), str(models), "holds the input")
+        refused(convert_cli("x.pt", ".", *force, cwd=models), "current folder")
+        assert checkpoint.read_bytes() == before
+        assert sorted(p.name for p in models.iterdir()) == ["x.pt"]
+
+
+def test_current_folder_and_foreign_folders_are_kept(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("mine")
+    checkpoint = FIXTURES / "hubert_base_tiny.pt"
+    refused(convert_cli(checkpoint, ".", "--force", cwd=work), "current folder")
+    refused(convert_cli(checkpoint, tmp_path, "--force", cwd=work), "current folder")
+    assert (work / "notes.txt").read_text() == "mine"
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("keep")
+    with pytest.raises(ConversionError, match="holds files this tool did not write"):
+        convert(checkpoint, foreign, log=lambda _: None)
+    assert sorted(p.name for p in foreign.iterdir()) == ["keep.txt"]
+    convert(checkpoint, foreign, log=lambda _: None, force=True)  # the user said so
+    assert (foreign / "config.json").is_file() and not (foreign / "keep.txt").exists()
+
+    a_file = tmp_path / "a_file"
+    a_file.write_text("data")
+    with pytest.raises(ConversionError, match="is not a folder"):
+        convert(checkpoint, a_file, log=lambda _: None, force=True)
+    assert a_file.read_text() == "data"
+
+
+def test_rerun_replaces_its_own_output_with_the_umask_permissions(tmp_path):
+    import os
+
+    checkpoint = FIXTURES / "hubert_base_tiny.pt"
+    out = tmp_path / "out"
+    old = os.umask(0o027)
+    try:
+        convert(checkpoint, out, log=lambda _: None)
+        (out / "stale.txt").write_text("from an earlier run")
+        convert(checkpoint, out, log=lambda _: None)  # its own output: replaced
+    finally:
+        os.umask(old)
+    assert not (out / "stale.txt").exists() and (out / "model.safetensors").is_file()
+    assert out.stat().st_mode & 0o777 == 0o750
+    assert (out / "model.safetensors").stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary left
+
+
+@pytest.mark.parametrize(
+    "name,content,words",
+    [
+        ("text.pt", b"Yes, a text file\n", ["not a PyTorch checkpoint"]),
+        ("empty.pt", b"", ["an empty file"]),
+        ("truncated.pt", None, ["damaged or truncated"]),
+        ("missing.pt", "missing", ["No such file"]),
+        ("folder", "folder", ["is a folder"]),
+        ("state_dict.bin", "state_dict", ["not a fairseq checkpoint", "no 'model' entry"]),
+    ],
+)
+def test_bad_checkpoints_are_one_line_errors(tmp_path, name, content, words):
+    path = tmp_path / name
+    if content == "folder":
+        path.mkdir()
+    elif content == "state_dict":
+        torch.save({"encoder.weight": torch.ones(2)}, path)
+    elif content is None:
+        path.write_bytes((FIXTURES / "hubert_base_tiny.pt").read_bytes()[:3000])
+    elif content != "missing":
+        path.write_bytes(content)
+    proc = convert_cli(path, tmp_path / "out")
+    refused(proc, f"{path}:", *words)
+    assert "invalid load key" not in proc.stderr
+    assert not (tmp_path / "out").exists()

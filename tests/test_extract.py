@@ -9,6 +9,7 @@ import pytest
 import soundfile
 import torch
 
+import fairseq_fixtures
 from conftest import ROOT, run
 from frontend import extract
 from frontend.models import resolve
@@ -113,9 +114,9 @@ def test_batched_layers_equal_fairseq(tmp_path, monkeypatch, name):
 
 
 def test_all_layers_equal_transformers_hidden_states(tmp_path):
-    """--layer all on a LARGE model with do_normalize (as converted): every layer equals
-    transformers' output_hidden_states for the utterance alone, normalized by its
-    feature extractor."""
+    """--layer all --input_norm hf on a LARGE model with do_normalize (as converted):
+    every layer equals transformers' output_hidden_states for the utterance alone,
+    normalized by its feature extractor."""
     from transformers import AutoFeatureExtractor, AutoModel
 
     name = "hubert_large_tiny"
@@ -124,7 +125,9 @@ def test_all_layers_equal_transformers_hidden_states(tmp_path):
     extractor = AutoFeatureExtractor.from_pretrained(model_dir)
     model = AutoModel.from_pretrained(model_dir).eval()
     assert extractor.do_normalize
-    extract.main([str(model_dir), str(scp), str(tmp_path / "out"), "--layer", "all"])
+    extract.main(
+        [str(model_dir), str(scp), str(tmp_path / "out"), "--layer", "all", "--input_norm", "hf"]
+    )
     layers = model.config.num_hidden_layers
     got = [feats(tmp_path / f"out/feats_layer{k}.scp") for k in range(layers + 1)]
     assert not (tmp_path / f"out/feats_layer{layers + 1}.scp").exists()
@@ -205,7 +208,12 @@ def test_interrupted_run_keeps_the_previous_outputs(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         extract.main([str(model), str(scp), str(out), "--layer", "1", "--batch_seconds", "1.5"])
     assert calls == [1, 1]
-    assert sorted(p.name for p in out.iterdir()) == ["feats.ark", "feats.scp"]  # no temp left
+    # no temporary left
+    assert sorted(p.name for p in out.iterdir()) == [
+        "extract_outputs.json",
+        "feats.ark",
+        "feats.scp",
+    ]
     after = feats(out / "feats.scp")
     assert sorted(after) == sorted(before)
     for utt in before:
@@ -289,3 +297,77 @@ def test_missing_model_and_bad_layer_are_clear_errors(tmp_path):
                 "3",
             ]
         )
+
+
+@pytest.mark.parametrize("name", fairseq_fixtures.normalized_input_checkpoints())
+def test_fairseq_checkpoint_loud_and_quiet_audio_equal_fairseq(tmp_path, name):
+    """The command on a fairseq .pt (FAIRSEQ_FIXTURES: ones no test has seen), every
+    layer, loud and quiet (RMS 0.005) audio batched together: fairseq's own hidden
+    states for the audio its dataset normalized (task.normalize), within 1e-4."""
+    ref = fairseq_fixtures.references(name)
+    inputs = fairseq_fixtures.raw_inputs(ref)
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    lines = []
+    for (loudness, i), wav in sorted(inputs.items()):
+        soundfile.write(audio / f"{loudness}{i}.wav", wav, 16000, subtype="FLOAT")
+        lines.append(f"{loudness}{i} {audio / f'{loudness}{i}.wav'}")
+    (tmp_path / "wav.scp").write_text("\n".join(lines) + "\n")
+    checkpoint = fairseq_fixtures.FIXTURES / f"{name}.pt"
+    extract.main(
+        [str(checkpoint), str(tmp_path / "wav.scp"), str(tmp_path / "out"), "--layer", "all"]
+    )
+    layers = len(fairseq_fixtures.hidden(ref, "loud", 0))
+    for k in range(layers):
+        got = feats(tmp_path / f"out/feats_layer{k}.scp")
+        for loudness, i in inputs:
+            want = fairseq_fixtures.hidden(ref, loudness, i)[k]
+            np.testing.assert_allclose(got[f"{loudness}{i}"], want, atol=1e-4, rtol=0)
+    if bool(ref["task_normalize"]):  # the other rule is measurably off on quiet audio
+        extract.main(
+            [str(checkpoint), str(tmp_path / "wav.scp"), str(tmp_path / "hf"), "--layer", "1"]
+            + ["--input_norm", "hf"]
+        )
+        hf = feats(tmp_path / "hf/feats.scp")
+        quiet = max(
+            np.abs(hf[f"quiet{i}"] - fairseq_fixtures.hidden(ref, "quiet", i)[1]).max()
+            for i in range(3)
+        )
+        assert quiet > 1e-3
+
+
+def test_files_it_did_not_write_are_never_overwritten(tmp_path):
+    _, scp = write_sources(tmp_path / "audio", "hubert_base_tiny")
+    model = str(hf_folder(tmp_path, "hubert_base_tiny"))
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "feats.scp").write_text("utt0 /somewhere/raw_fbank.1.ark:10\n")
+    proc = run(["python", "-m", "frontend.extract", model, str(scp), str(out)], check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert f"{out}/feats.scp: exists and was not written by frontend.extract" in proc.stderr
+    assert (out / "feats.scp").read_text() == "utt0 /somewhere/raw_fbank.1.ark:10\n"
+    (out / "feats.scp").unlink()
+    extract.main([model, str(scp), str(out), "--layer", "1"])
+    extract.main([model, str(scp), str(out), "--layer", "0"])  # its own output: replaced
+    record = json.loads((out / "extract_outputs.json").read_text())
+    assert record["layer"] == 0 and sorted(record["files"]) == ["feats.ark", "feats.scp"]
+    with open(out / "feats.ark", "ab") as f:  # changed by someone else since
+        f.write(b"x")
+    with pytest.raises(SystemExit, match="feats.ark: exists and was not written"):
+        extract.main([model, str(scp), str(out)])
+
+
+def test_bad_arguments_are_one_line_errors(tmp_path):
+    _, scp = write_sources(tmp_path / "audio", "hubert_base_tiny")
+    model = str(hf_folder(tmp_path, "hubert_base_tiny"))
+    (tmp_path / "a_file").write_text("x")
+    cases = [
+        ([model, str(tmp_path / "nowhere.scp"), str(tmp_path / "o1")], "nowhere.scp"),
+        ([model, str(scp), str(tmp_path / "a_file")], "a_file: exists and is not a folder"),
+        ([str(tmp_path / "a_file"), str(scp), str(tmp_path / "o2")], "a_file: not a PyTorch"),
+    ]
+    for args, words in cases:
+        proc = run(["python", "-m", "frontend.extract", *args], check=False)
+        assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+        errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+        assert len(errors) == 1 and words in errors[0], proc.stderr

@@ -1,12 +1,14 @@
 """The weighted-sum SSL frontend: padding, normalization, freezing, model lookup."""
 
+import numpy as np
 import pytest
 import torch
 
+import fairseq_fixtures
 from frontend.espnet_frontend import WeightedSumFrontend
 from frontend.make_tiny_models import make
 from frontend.models import ModelError, resolve
-from frontend.ssl_forward import normalize
+from frontend.ssl_forward import hidden_states, length_groups, normalize
 
 MODELS = [("hubert", "base"), ("hubert", "large"), ("wav2vec2", "base"), ("wav2vec2", "large")]
 
@@ -40,18 +42,116 @@ def test_padded_batch_equals_each_utterance_alone(tiny, kind, size):
 
 @pytest.mark.parametrize("size", ["base", "large"])
 def test_normalization_follows_the_preprocessor_config(tiny, size):
+    """do_normalize (LARGE): fairseq's F.layer_norm over each utterance by default,
+    transformers' feature extractor's rule with input_norm hf; BASE: raw samples."""
     from transformers import AutoFeatureExtractor
 
     folder = tiny / f"tiny-hubert-{size}"
     extractor = AutoFeatureExtractor.from_pretrained(folder)
     frontend = WeightedSumFrontend(str(folder))
+    assert frontend.input_norm == "fairseq"
     wavs, padded, lengths = batch([9000, 16000], seed=3)
     ours = normalize(padded, lengths, frontend.do_normalize)
+    for i, wav in enumerate(wavs):
+        want = torch.nn.functional.layer_norm(wav, wav.shape) if size == "large" else wav
+        torch.testing.assert_close(ours[i, : len(wav)], want, atol=1e-6, rtol=1e-6)
+        assert not ours[i, len(wav) :].any()
+    hf = normalize(padded, lengths, frontend.do_normalize, "hf")
     theirs = extractor(
         [w.numpy() for w in wavs], sampling_rate=16000, padding=True, return_tensors="pt"
     ).input_values
-    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(hf, theirs, atol=1e-5, rtol=1e-5)
     assert extractor.do_normalize == (size == "large")
+    with pytest.raises(ValueError, match="input_norm must be one of"):
+        WeightedSumFrontend(str(folder), input_norm="kaldi")
+
+
+def test_rules_differ_on_quiet_audio():
+    """What the choice is about: at RMS 0.005 the two epsilons scale the input apart."""
+    g = torch.Generator().manual_seed(0)
+    wav = torch.randn(1, 16000, generator=g)
+    wav = 0.005 * wav / wav.pow(2).mean().sqrt()
+    lengths = torch.tensor([16000])
+    ratio = normalize(wav, lengths, True, "hf").std() / normalize(wav, lengths, True).std()
+    assert 1.15 < ratio < 1.25
+
+
+def one_hot_layer(frontend, layer):
+    """Featurizer weights whose softmax picks one hidden state exactly."""
+    with torch.no_grad():
+        frontend.featurizer.weights.fill_(-1e4)
+        frontend.featurizer.weights[layer] = 0.0
+
+
+@pytest.mark.parametrize("name", fairseq_fixtures.normalized_input_checkpoints())
+def test_training_frontend_equals_fairseq(tmp_path, name):
+    """The ESPnet frontend on a fairseq checkpoint (FAIRSEQ_FIXTURES: ones no test has
+    seen), loud and quiet audio in one padded batch: every hidden state it feeds the
+    weighted sum equals fairseq's own for the raw audio fairseq's dataset normalized."""
+    ref = fairseq_fixtures.references(name)
+    inputs = fairseq_fixtures.raw_inputs(ref)
+    keys = sorted(inputs)
+    assert {loudness for loudness, _ in keys} == {"loud", "quiet"}
+    wavs = [torch.from_numpy(inputs[k]) for k in keys]
+    padded = torch.nn.utils.rnn.pad_sequence(wavs, batch_first=True)
+    lengths = torch.tensor([len(w) for w in wavs])
+    folder = resolve(fairseq_fixtures.FIXTURES / f"{name}.pt", tmp_path / "cache")
+    frontend = WeightedSumFrontend(str(folder))
+    layers = frontend.upstream.config.num_hidden_layers + 1
+    for layer in range(layers):
+        one_hot_layer(frontend, layer)
+        feats, feats_lens = frontend(padded, lengths)
+        for row, (loudness, i) in enumerate(keys):
+            want = fairseq_fixtures.hidden(ref, loudness, i)
+            assert len(want) == layers
+            got = feats[row, : feats_lens[row]].detach().numpy()
+            np.testing.assert_allclose(got, want[layer], atol=1e-4, rtol=0)
+
+
+def test_length_groups():
+    # longest first; a group's padding at most the given fraction of its samples
+    assert length_groups([100, 100, 100], 0.0) == [[0, 1, 2]]
+    assert length_groups([50, 100, 90, 10], 0.0) == [[1], [2], [0], [3]]
+    assert length_groups([50, 100, 90, 10], 0.2) == [[1, 2], [0], [3]]
+    assert length_groups([50, 100, 90, 10], 0.25) == [[1, 2, 0], [3]]
+    assert length_groups([50, 100, 90, 10], 10.0) == [[1, 2, 0, 3]]
+
+
+@pytest.mark.parametrize("kind,size", [("hubert", "large"), ("wav2vec2", "base")])
+def test_grouped_forward_equals_one_padded_batch(tiny, kind, size):
+    """Groups of similar length give the features of one padded batch."""
+    frontend = WeightedSumFrontend(str(tiny / f"tiny-{kind}-{size}"))
+    _, padded, lengths = batch([16000, 4000, 15000, 9000], seed=7)
+    wav = normalize(padded, lengths, frontend.do_normalize)
+    with torch.no_grad():
+        grouped, frames = hidden_states(frontend.upstream, wav, lengths, max_padding=0.0)
+        single, frames_single = hidden_states(frontend.upstream, wav, lengths, max_padding=100)
+    assert torch.equal(frames, frames_single)
+    for a, b in zip(grouped, single):
+        for i, n in enumerate(frames.tolist()):
+            torch.testing.assert_close(a[i, :n], b[i, :n], atol=1e-4, rtol=0)
+
+
+def test_architecture_only_folder_takes_the_weights_from_a_state_dict(tiny, tmp_path):
+    """A packed model: config.json + preprocessor_config.json, weights from the ASR
+    checkpoint (loaded as ESPnet loads a trained model's state dict)."""
+    import shutil
+
+    full = WeightedSumFrontend(str(tiny / "tiny-hubert-large"))
+    full.featurizer.weights.data.normal_()
+    packed = tmp_path / "ssl_upstream"
+    packed.mkdir()
+    for name in ("config.json", "preprocessor_config.json"):
+        shutil.copy(tiny / "tiny-hubert-large" / name, packed / name)
+    rebuilt = WeightedSumFrontend(str(packed / "config.json"))
+    rebuilt.reload_pretrained_parameters()  # nothing to reload: no error
+    _, padded, lengths = batch([8000, 6000], seed=2)
+    assert not torch.allclose(rebuilt(padded, lengths)[0], full(padded, lengths)[0])
+    rebuilt.load_state_dict(full.state_dict())
+    torch.testing.assert_close(rebuilt(padded, lengths)[0], full(padded, lengths)[0])
+    with pytest.raises(ModelError, match="missing preprocessor_config.json"):
+        (packed / "preprocessor_config.json").unlink()
+        WeightedSumFrontend(str(packed / "config.json"))
 
 
 def test_upstream_is_frozen_and_in_eval_mode(tiny):
