@@ -6,24 +6,62 @@ Reads the weighted-sum parameters (`frontend.featurizer.weights`, as written by
 the ssl_weighted_sum frontend and ESPnet's S3PRL frontend) from the model file,
 prints the softmax weight of every layer (0 = the transformer's input) and
 writes exp/asr_X/layer_weights.png and layer_weights.txt. Exits with status 2
-when the model has no weighted-sum frontend (e.g. FBank).
+when the model has no weighted-sum frontend (e.g. FBank). An existing
+layer_weights.txt / .png is replaced only when it is an earlier output of this
+command (the text's line format; the PNG's Software tag); otherwise it refuses
+and names the file. A missing or unreadable model file is a one-line error.
 """
 
 import argparse
+import pickle
+import re
 import sys
 import textwrap
 from pathlib import Path
 
 import torch
 
-from fileio.atomic import atomic_file, write_text
+from fileio.atomic import OutputError, atomic_file, write_text
 
 PARAMETER = "frontend.featurizer.weights"
+SOFTWARE = "frontend.layer_weights"
+LINE = re.compile(r"layer +\d+  \d\.\d{4}  #*")
+
+
+class LayerWeightsError(Exception):
+    pass
+
+
+def own_text(path):
+    """An earlier layer_weights.txt: every line in this command's format."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return bool(lines) and all(LINE.fullmatch(line) for line in lines)
+
+
+def own_png(path):
+    """An earlier layer_weights.png: a PNG whose Software tag names this command."""
+    try:
+        head = Path(path).read_bytes()[:4096]
+    except OSError:
+        return False
+    return head.startswith(b"\x89PNG") and SOFTWARE.encode() in head
 
 
 def layer_weights(model_file):
     """Softmax layer weights of a model file, or None without a weighted-sum frontend."""
-    state = torch.load(model_file, map_location="cpu", weights_only=True)
+    model_file = Path(model_file)
+    if not model_file.is_file():
+        raise LayerWeightsError(f"{model_file}: no such model file")
+    try:
+        state = torch.load(model_file, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as e:
+        reason = str(e).splitlines()[0][:100] if str(e) else type(e).__name__
+        raise LayerWeightsError(f"{model_file}: not a readable model file ({reason})") from None
+    if not isinstance(state, dict):
+        raise LayerWeightsError(f"{model_file}: not a model state dict")
     for name, tensor in state.items():
         if name.endswith(PARAMETER):
             return torch.softmax(tensor.float(), dim=-1).tolist()
@@ -48,8 +86,8 @@ def plot(weights, title, png):
     )  # ~13 chars/inch
     ax.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_file(png, mode="wb") as f:
-        fig.savefig(f, format="png", dpi=100)
+    with atomic_file(png, mode="wb", owned=own_png) as f:
+        fig.savefig(f, format="png", dpi=100, metadata={"Software": SOFTWARE})
     plt.close(fig)
 
 
@@ -61,13 +99,23 @@ def main(argv=None):
     parser.add_argument("--model", default="valid.acc.ave.pth", help="model file in the folder")
     args = parser.parse_args(argv)
     exp = Path(args.exp)
-    weights = layer_weights(exp / args.model)
+    if not exp.is_dir():
+        sys.exit(f"frontend.layer_weights: error: {exp}: no such experiment folder")
+    try:
+        weights = layer_weights(exp / args.model)
+    except LayerWeightsError as e:
+        sys.exit(f"frontend.layer_weights: error: {e}")
     if weights is None:
         print(f"{exp / args.model}: no weighted-sum SSL frontend ({PARAMETER})", file=sys.stderr)
         sys.exit(2)
     lines = [f"layer {i:2d}  {w:.4f}  {'#' * round(w * 100)}" for i, w in enumerate(weights)]
-    write_text(exp / "layer_weights.txt", "\n".join(lines) + "\n")
-    plot(weights, f"{exp.name} ({args.model})", exp / "layer_weights.png")
+    try:
+        write_text(exp / "layer_weights.txt", "\n".join(lines) + "\n", owned=own_text)
+        plot(weights, f"{exp.name} ({args.model})", exp / "layer_weights.png")
+    except OutputError as e:
+        sys.exit(f"frontend.layer_weights: error: {e}")
+    except OSError as e:
+        sys.exit(f"frontend.layer_weights: error: {e.filename or exp}: {e.strerror or e}")
     print("\n".join(lines))
     print(f"plot: {exp / 'layer_weights.png'}")
 
