@@ -259,8 +259,9 @@ class Transcriber:
     def iter_transcribe(self, inputs, batch_size=16):
         """The Results one by one, in the order of the inputs, each group of inputs
         decoded together."""
-        if isinstance(inputs, (str, os.PathLike, np.ndarray, tuple)) or hasattr(inputs, "detach"):
-            inputs = [inputs]
+        pair = isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int)
+        if pair or isinstance(inputs, (str, os.PathLike, np.ndarray)) or hasattr(inputs, "detach"):
+            inputs = [inputs]  # one input
         batch_size = max(1, int(batch_size))
         group, seconds = [], 0.0
         for index, item in enumerate(inputs):

@@ -31,6 +31,7 @@ import numpy as np
 SAMPLE_RATE = 16000
 WINDOW = 512  # silero's window at 16 kHz
 CONTEXT = 64  # samples of the previous window that silero's model sees
+CHUNK = 4096  # windows through the stateless layers at once
 MAX_ROWS = 256  # recordings per model call (when the model is called window by window)
 SILENCE_PEAK = 1e-4  # below this, the energy split calls a recording silent
 FRAME = SAMPLE_RATE // 100  # 10 ms
@@ -91,17 +92,17 @@ def silero_model():
     return _MODEL
 
 
-def _windows(samples):
-    """(windows, 576) float32: each 512-sample window (the last zero-padded) after
-    the last 64 samples of the window before it (zeros before the first), what
-    silero's model is given at each call."""
-    n = -(-len(samples) // WINDOW)
-    padded = np.zeros(n * WINDOW, dtype=np.float32)
-    padded[: len(samples)] = samples
-    windows = padded.reshape(n, WINDOW)
-    context = np.zeros((n, CONTEXT), dtype=np.float32)
-    context[1:] = windows[:-1, -CONTEXT:]
-    return np.concatenate([context, windows], axis=1)
+def _windows(samples, first, count):
+    """(count, 576) float32: windows first .. first+count-1 of the samples, each
+    512-sample window (the last zero-padded) after the last 64 samples of the
+    window before it (zeros before the first): what silero's model is given at
+    each call."""
+    start = first * WINDOW - CONTEXT
+    padded = np.zeros(CONTEXT + count * WINDOW, dtype=np.float32)
+    piece = samples[max(start, 0) : (first + count) * WINDOW]
+    padded[max(-start, 0) : max(-start, 0) + len(piece)] = piece
+    windows = np.lib.stride_tricks.sliding_window_view(padded, CONTEXT + WINDOW)[::WINDOW]
+    return np.ascontiguousarray(windows)
 
 
 class _SileroParts:
@@ -128,15 +129,11 @@ class _SileroParts:
 
         encoded = []
         for samples in recordings:
-            windows = torch.from_numpy(_windows(samples))
-            encoded.append(
-                torch.cat(
-                    [
-                        self.encoder(self.features(windows[i : i + 4096])).squeeze(-1)
-                        for i in range(0, len(windows), 4096)
-                    ]
-                )
-            )
+            n, parts = -(-len(samples) // WINDOW), []
+            for first in range(0, n, CHUNK):
+                windows = torch.from_numpy(_windows(samples, first, min(CHUNK, n - first)))
+                parts.append(self.encoder(self.features(windows)).squeeze(-1))
+            encoded.append(torch.cat(parts))
         states, _ = self.lstm(pad_sequence(encoded))  # (windows, recordings, 128)
         return [
             self.head(states[: len(e), i].unsqueeze(-1)).squeeze(1).mean(1).numpy()
