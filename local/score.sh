@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # CER of a hypothesis against a reference, with NIST sclite's numbers.
 #
-#   local/score.sh REF_TEXT HYP_TEXT [OUT_DIR] [--utt2spk FILE]
+#   local/score.sh REF_TEXT HYP_TEXT [OUT_DIR] [--utt2spk FILE] [--durations FILE]
 #
 # REF_TEXT, HYP_TEXT: Kaldi text files (<utt> <transcript>); spaces are removed and
 # characters compared. Prints sclite's summary table and the CER; OUT_DIR gets
-# result.txt (summary + per-utterance alignments), ref.trn and hyp.trn.
+# result.txt (summary + per-utterance alignments), ref.trn, hyp.trn and analysis.md
+# (frequent errors, CER by duration and by speaker).
 # See `python -m local.report.score --help` for the details.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
