@@ -10,7 +10,8 @@ lm_train_config; `files`: asr_model_file, lm_file) by their names inside the
 pack; the configs name other packed files (token list, feature statistics, ...)
 by the same names. The decode config packed by stage 10 (`decode*.yaml`, or the
 only other YAML file of the pack) gives the search options unless `config` names
-another.
+another; options of ESPnet's decoding program that are not search options
+(batch_size, ngpu, seed, ...) are ignored, unknown ones refused.
 
 Writes: an archive is unpacked once into a cache folder, again when the archive
 changes (size or time): `<archive>.unpacked/` beside it when that folder can be
@@ -269,11 +270,14 @@ def search_options(path):
         raise PackError(f"{path}: cannot read the decode config ({e})") from e
     if not isinstance(options, dict):
         raise PackError(f"{path}: a decode config is a mapping of options")
-    known = inspect.signature(Speech2Text.__init__).parameters
-    unknown = sorted(k for k in options if k not in known and k not in NOT_SEARCH_OPTIONS)
+    from espnet2.bin.asr_inference import get_parser
+
+    known = set(inspect.signature(Speech2Text.__init__).parameters) - set(NOT_SEARCH_OPTIONS)
+    decoding = {action.dest for action in get_parser()._actions}  # what stage 7 accepts
+    unknown = sorted(k for k in options if k not in known and k not in decoding)
     if unknown:
-        raise PackError(f"{path}: options Speech2Text does not know: {', '.join(unknown)}")
-    return {k: v for k, v in options.items() if k in known and k not in NOT_SEARCH_OPTIONS}
+        raise PackError(f"{path}: not options of ESPnet's decoding: {', '.join(unknown)}")
+    return {k: v for k, v in options.items() if k in known}
 
 
 def model_folder(path):

@@ -119,6 +119,17 @@ def load(args):
 
 
 def main(argv=None):
+    try:
+        return transcribe_files(argv)
+    except KeyboardInterrupt:
+        print("transcribe: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `| head`: the reader has gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 141
+
+
+def transcribe_files(argv=None):
     parser = get_parser()
     args = parser.parse_args(argv)
     if args.max_seconds <= 3:
