@@ -143,6 +143,16 @@ def test_a_recording_of_joined_utterances_is_cut_at_the_pauses(asr, utterances):
         assert segment.text == asr.speech2text(samples[a:b])[0][0]
 
 
+def test_a_short_recording_is_decoded_whole_and_its_tokens_shared_out(asr, utterances):
+    samples, truth = joined(utterances, seed=6, n=4, pauses=(0.3, 1.2))
+    assert len(samples) / RATE <= asr.max_seconds
+    (result,) = asr.transcribe([samples])
+    text, tokens, *_ = asr.speech2text(samples)[0]  # stage 7 decodes the whole file
+    assert result.text == text and [t.text for t in result.tokens] == tokens
+    check_segments(result, truth)
+    assert sum(bool(s.tokens) for s in result.segments) >= 2
+
+
 def test_a_ten_minute_recording(asr, utterances):
     samples, truth = joined(utterances, seed=2, n=330, pauses=(0.5, 2.0))
     assert len(samples) / RATE >= 600

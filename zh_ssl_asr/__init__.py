@@ -11,16 +11,16 @@
     results[0].error                     # why an input could not be transcribed, else None
 
 Inputs: paths of anything libsndfile reads (any sample rate, channels averaged),
-1-D arrays or tensors of 16 kHz samples, or (samples, rate) pairs; any length:
-each input is cut into speech segments by silero-vad (vad="energy": the split at
-quiet points), and the segments of many inputs are decoded together by the
-project's batched beam search, so a single-utterance file gets stage 7's
-hypothesis. Results come in the order of the inputs; a bad input gets a Result
-with `error` set, never an exception, and the others are still transcribed.
-`Transcriber.iter_transcribe` yields them one by one. A model path that is not a
-pack raises PackError, whose message names what is missing. The command line
-behind the same code: `python -m local.transcribe MODEL AUDIO... --format
-text|json|srt|vtt`.
+1-D arrays or tensors of 16 kHz samples, or (samples, rate) pairs; any length.
+Each input is cut into speech segments by silero-vad (vad="energy": the split at
+quiet points); an input of at most `max_seconds` (20) is decoded whole, as stage
+7 decodes an utterance (the same hypothesis), a longer one segment by segment,
+all of them together by the project's batched beam search. Results come in the
+order of the inputs; a bad input gets a Result with `error` set, never an
+exception, and the others are still transcribed. `Transcriber.iter_transcribe`
+yields them one by one. A model path that is not a pack raises PackError, whose
+message names what is missing. The command line behind the same code:
+`python -m local.transcribe MODEL AUDIO... --format text|json|srt|vtt`.
 
 Names:
 - Transcriber, Result, Segment, Token: local.decode.transcriber;

@@ -11,21 +11,23 @@ averaged) or arrays of 16 kHz samples; writes nothing. For each recording:
 
 1. speech segments (local.decode.vad): silero-vad by default, the energy split
    as fallback; spans longer than `max_seconds` are cut at their longest pause;
-2. each segment is decoded as the detector cut it (silero adds 30 ms before and
-   after the speech), or extended by `pad_seconds` into the pauses around it (never
-   past the middle of a pause; default 0: on the mini recipe's model, trained on
-   trimmed utterances, test utterances joined with pauses of 0.5-2 s decode with
-   CER 50.5 % unpadded, 56.6 % with 0.1 s and 59.1 % with 0.5 s, 48.4 % alone); a
-   recording of at most `max_seconds` holding one segment is decoded whole, as
-   stage 7 decodes an utterance, so its hypothesis is stage 7's;
-3. the pieces of several recordings (up to GROUP_FILES files or GROUP_SECONDS of
-   audio at a time) are sorted by length, encoded one at a time (as ESPnet does:
-   no padding), and searched `batch_size` at a time by
-   local.decode.batch_beam_search, ESPnet's search over many utterances; models it
-   cannot batch are decoded by ESPnet's Speech2Text one piece at a time;
+2. a recording of at most `max_seconds` is decoded whole, as stage 7 decodes an
+   utterance, so its hypothesis is stage 7's; each token goes to the segment its
+   aligned middle falls in (or the nearest). A longer recording is decoded segment
+   by segment, each as the detector cut it (silero adds 30 ms before and after the
+   speech), or extended by `pad_seconds` into the pauses around it (never past the
+   middle of a pause; default 0: on the mini recipe's model, trained on trimmed
+   utterances, test utterances joined with pauses of 0.5-2 s decode with CER
+   50.5 % unpadded, 56.6 % with 0.1 s and 59.1 % with 0.5 s, 48.4 % alone);
+3. the pieces (whole recordings or segments) of several recordings (up to
+   GROUP_FILES files or GROUP_SECONDS of audio at a time) are sorted by length,
+   encoded one at a time (as ESPnet does: no padding), and searched `batch_size`
+   at a time by local.decode.batch_beam_search, ESPnet's search over many
+   utterances; models it cannot batch are decoded by ESPnet's Speech2Text one
+   piece at a time;
 4. token times and confidences from a CTC forced alignment of the best hypothesis
-   (local.decode.align), in seconds from the start of the recording, clipped to the
-   segment.
+   of each piece (local.decode.align), in seconds from the start of the recording,
+   clipped to the token's segment.
 
 A recording that cannot be used (unreadable, no samples, non-finite samples) gets
 a Result with `error` set and no text; the others are still transcribed. One in
@@ -120,6 +122,11 @@ def _round(value, digits=4):
     return None if value is None else round(value, digits)
 
 
+def _distance(t, bounds):
+    """Seconds from time t to the interval bounds (0 inside)."""
+    return max(bounds[0] - t, 0.0, t - bounds[1])
+
+
 def _join(texts):
     """Segment texts joined: with a space between two Latin letters or digits, else
     directly (Mandarin)."""
@@ -184,12 +191,10 @@ def read_input(item):
 # --- segments -------------------------------------------------------------------
 
 
-def plan_pieces(spans, n_samples, max_samples, pad=0):
+def plan_pieces(spans, n_samples, pad=0):
     """[(segment start, segment end, piece start, piece end)] in samples: the
-    piece decoded for each speech span (see the module doc)."""
-    if len(spans) == 1 and n_samples <= max_samples:
-        start, end = spans[0]
-        return [(start, end, 0, n_samples)]
+    piece decoded for each speech span of a long recording, reaching `pad` samples
+    into the pauses around it, never past their middle."""
     out = []
     for i, (start, end) in enumerate(spans):
         left = 0 if i == 0 else (spans[i - 1][1] + start) // 2
@@ -296,26 +301,32 @@ class Transcriber:
         import torch
 
         usable = [(result, samples) for result, samples in group if samples is not None]
-        spans = self._speech_spans([samples for _, samples in usable]) if usable else []
+        found = self._speech_spans([samples for _, samples in usable]) if usable else []
         max_samples = int(self.max_seconds * SAMPLE_RATE)
-        jobs = []  # (result, segment start, end, piece start, piece samples)
-        for (result, samples), found in zip(usable, spans):
-            if not found:
+        pad = int(self.pad_seconds * SAMPLE_RATE)
+        jobs = []  # (result, [(segment start, end)], piece start, piece samples, whole)
+        for (result, samples), spans in zip(usable, found):
+            if not spans:
                 result.notes.append("no speech found (silence or noise only)")
-            pad = int(self.pad_seconds * SAMPLE_RATE)
-            for start, end, a, b in plan_pieces(found, len(samples), max_samples, pad):
-                jobs.append((result, start, end, a, samples[a:b]))
-        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][4]))
+            elif len(samples) <= max_samples:  # decoded whole, as stage 7 does
+                jobs.append((result, spans, 0, samples, True))
+            else:
+                for start, end, a, b in plan_pieces(spans, len(samples), pad):
+                    jobs.append((result, [(start, end)], a, samples[a:b], False))
+        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][3]))
         decoded = [None] * len(jobs)
         with torch.no_grad():
             for first in range(0, len(order), batch_size):
                 batch = order[first : first + batch_size]
-                for i, out in zip(batch, self._decode([jobs[i][4] for i in batch])):
+                for i, out in zip(batch, self._decode([jobs[i][3] for i in batch])):
                     decoded[i] = out
-        for (result, start, end, a, piece), (tokens, text, spans_) in zip(jobs, decoded):
-            result.segments.append(self._segment(start, end, a, len(piece), tokens, text, spans_))
+        whole = {}
+        for (result, spans, start, piece, is_whole), out in zip(jobs, decoded):
+            result.segments += self._segments(spans, start, len(piece), *out)
+            if is_whole:
+                whole[id(result)] = out[1]
         for result, _ in group:
-            result.text = _join(s.text for s in result.segments)
+            result.text = whole.get(id(result), _join(s.text for s in result.segments))
             yield result
 
     def _decode(self, pieces):
@@ -365,33 +376,37 @@ class Transcriber:
             out.append((tokens, text, spans))
         return out
 
-    def _segment(self, start, end, piece_start, piece_samples, tokens, text, aligned):
-        """A Segment in seconds from its sample positions and its piece's alignment."""
-        seg_start, seg_end = start / SAMPLE_RATE, end / SAMPLE_RATE
-        if aligned is None:
-            return Segment(
-                round(seg_start, 3),
-                round(seg_end, 3),
-                text,
-                [Token(t, None, None, None) for t in tokens],
-            )
-        spans, frames = aligned
-        shift = self.shift or piece_samples / frames
+    def _segments(self, spans, piece_start, piece_samples, tokens, text, aligned):
+        """The Segments of a decoded piece holding the speech `spans` (samples):
+        one per span, each with the tokens whose aligned middle falls in it (or in
+        the pause nearest to it), their times clipped to it."""
+        bounds = [(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in spans]
+        if aligned is None:  # no times: one segment over all the speech
+            untimed = [Token(t, None, None, None) for t in tokens]
+            return [Segment(round(bounds[0][0], 3), round(bounds[-1][1], 3), text, untimed)]
+        frames_spans, frames = aligned
+        shift = (self.shift or piece_samples / frames) / SAMPLE_RATE
         offset = piece_start / SAMPLE_RATE
-        clip = lambda t: round(min(max(t, seg_start), seg_end), 3)
-        out = [
-            Token(
-                token,
-                clip(offset + first * shift / SAMPLE_RATE),
-                clip(offset + last * shift / SAMPLE_RATE),
-                round(confidence, 4) if math.isfinite(confidence) else None,
+        groups = [[] for _ in bounds]
+        for token, (first, last, confidence) in zip(tokens, frames_spans):
+            start, end = offset + first * shift, offset + last * shift
+            middle = (start + end) / 2
+            k = min(range(len(bounds)), key=lambda i: _distance(middle, bounds[i]))
+            groups[k].append((token, start, end, confidence))
+        out = []
+        for (seg_start, seg_end), members in zip(bounds, groups):
+            clip = lambda t, a=seg_start, b=seg_end: round(min(max(t, a), b), 3)
+            seg_tokens = [
+                Token(token, clip(a), clip(b), round(c, 4) if math.isfinite(c) else None)
+                for token, a, b, c in members
+            ]
+            seg_text = text if len(bounds) == 1 else self._text([t.text for t in seg_tokens])
+            confidence = _round(_mean(t.confidence for t in seg_tokens))
+            out.append(
+                Segment(round(seg_start, 3), round(seg_end, 3), seg_text, seg_tokens, confidence)
             )
-            for token, (first, last, confidence) in zip(tokens, spans)
-        ]
-        return Segment(
-            round(seg_start, 3),
-            round(seg_end, 3),
-            text,
-            out,
-            _round(_mean(t.confidence for t in out)),
-        )
+        return out
+
+    def _text(self, tokens):
+        tokenizer = self.speech2text.tokenizer
+        return tokenizer.tokens2text(tokens) if tokenizer is not None and tokens else ""
