@@ -49,6 +49,7 @@ asr_tag=  # experiment name (empty: the ASR config's name, + _sp with speed pert
 lm_tag=  # LM experiment name (empty: the LM config's name)
 asr_args=  # extra options of espnet2.bin.asr_train
 lm_args=  # extra options of espnet2.bin.lm_train
+ssl_stats_utts=500  # SSL frontends: feature statistics from this many random training utterances (0: all)
 asr_stats_dir=  # ASR statistics (empty: exp/asr_<tag>/stats); experiments with the same data and frontend may share one
 lm_stats_dir=  # LM statistics (empty: exp/lm_<tag>/stats)
 inference_args=  # extra decoding options
@@ -268,15 +269,32 @@ fi
 if stage_on 10; then
   log "Stage 10: pack $asr_exp"
   pack_opts=()
-  [ "$use_lm" = false ] || pack_opts=(--lm_train_config "$lm_exp/config.yaml"
-                                      --lm_file "$lm_exp/$inference_lm")
+  pack_asr_config=$asr_exp/config.yaml
+  pack_lm_config=$lm_exp/config.yaml
+  pack_decode_config=$inference_config
+  if [ -n "$(config_value "$asr_exp/config.yaml" frontend_conf.model_path)" ]; then
+    # SSL frontend: a self-contained pack (frontend.pack): the upstream's config.json and
+    # preprocessor_config.json, its weights from the ASR checkpoint, no absolute path
+    run python -m frontend.pack "$asr_exp/config.yaml" "$asr_exp/pack_files/asr"
+    pack_asr_config=$asr_exp/pack_files/asr/config.yaml
+    pack_opts+=(--option "$asr_exp/pack_files/asr/ssl_upstream/config.json"
+                --option "$asr_exp/pack_files/asr/ssl_upstream/preprocessor_config.json")
+    cp "$inference_config" "$asr_exp/pack_files/"  # packed by a relative name, even from a linked conf/
+    pack_decode_config=$asr_exp/pack_files/$(basename "$inference_config")
+    if [ "$use_lm" = true ]; then
+      run python -m frontend.pack "$lm_exp/config.yaml" "$asr_exp/pack_files/lm"
+      pack_lm_config=$asr_exp/pack_files/lm/config.yaml
+    fi
+  fi
+  [ "$use_lm" = false ] || pack_opts+=(--lm_train_config "$pack_lm_config"
+                                       --lm_file "$lm_exp/$inference_lm")
   if [ -f "$asr_stats/train/feats_stats.npz" ]; then
     pack_opts+=(--option "$asr_stats/train/feats_stats.npz")  # global_mvn statistics
   fi
   run ${train_cmd} "$asr_exp/log/pack.log" python -m local.runtime.espnet_bin pack asr \
-    --asr_train_config "$asr_exp/config.yaml" --asr_model_file "$asr_exp/$inference_asr_model" \
+    --asr_train_config "$pack_asr_config" --asr_model_file "$asr_exp/$inference_asr_model" \
     "${pack_opts[@]}" --option "$asr_exp/RESULTS.md" --option "$token_list" \
-    --option "$inference_config" --outpath "$asr_exp/packed/asr_$asr_tag.zip"
+    --option "$pack_decode_config" --outpath "$asr_exp/packed/asr_$asr_tag.zip"
   log "  packed: $asr_exp/packed/asr_$asr_tag.zip"
 fi
 

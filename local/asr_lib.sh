@@ -114,20 +114,52 @@ ssl_model_folder() {
 
 # Collect shape (and feature) statistics in $nj jobs, then aggregate them.
 # usage: collect_stats lm|asr CONFIG STATS_DIR TRAIN_KEYS VALID_KEYS [espnet2 options]
+# SSL frontends ($ssl_folder set) with --ssl_stats_utts N > 0: the shapes come from
+# utt2num_samples and the text (local.data.shape_stats, no model), the feature
+# statistics from N random training utterances (ESPnet's own statistics jobs on
+# that sample; one GPU job when --ngpu > 0).
 collect_stats() {
-  local task=$1 config=$2 dir=$3 train_keys=$4 valid_keys=$5 parts=() n i split
+  local task=$1 config=$2 dir=$3 train_keys=$4 valid_keys=$5 parts=() n i split keys
   shift 5
-  n=$(( $(wc -l < "$valid_keys") < nj ? $(wc -l < "$valid_keys") : nj ))
-  mkdir -p "$dir/log"
-  run python -m local.data.split_keys --nj "$n" "$train_keys" "$dir/log/train.JOB.scp"
-  run python -m local.data.split_keys --nj "$n" "$valid_keys" "$dir/log/valid.JOB.scp"
-  run ${train_cmd} JOB=1:"$n" "$dir/log/stats.JOB.log" \
-    python -m local.runtime.espnet_bin "${task}_train" --collect_stats true \
-      --use_preprocessor true "${text_opts[@]}" \
-      --train_shape_file "$dir/log/train.JOB.scp" --valid_shape_file "$dir/log/valid.JOB.scp" \
-      --output_dir "$dir/log/stats.JOB" --config "$config" "$@"
-  for i in $(seq "$n"); do parts+=(--input_dir "$dir/log/stats.$i"); done
-  run python -m espnet2.bin.aggregate_stats_dirs "${parts[@]}" --output_dir "$dir"
+  [[ $ssl_stats_utts =~ ^[0-9]+$ ]] || die "--ssl_stats_utts '$ssl_stats_utts': a whole number"
+  if [ "$task" = asr ] && [ -n "${ssl_folder:-}" ] && [ "$ssl_stats_utts" -gt 0 ]; then
+    mkdir -p "$dir/log"
+    for split in train valid; do
+      keys=$train_keys; [ "$split" = train ] || keys=$valid_keys
+      run python -m local.data.shape_stats --keys "$keys" \
+        --utt2num_samples "$(dirname "$keys")/utt2num_samples" --text "$(dirname "$keys")/text" \
+        --out "$dir/$split" "${text_opts[@]}"
+    done
+    run python -m local.data.sample_keys --n "$ssl_stats_utts" "$train_keys" "$dir/log/sample_train.scp"
+    local stats_cmd=(${train_cmd}) stats_ngpu=0
+    n=$(( $(wc -l < "$dir/log/sample_train.scp") < nj ? $(wc -l < "$dir/log/sample_train.scp") : nj ))
+    if [ "$ngpu" -gt 0 ]; then stats_cmd=(${cuda_cmd} --gpu 1); stats_ngpu=1; n=1; fi
+    run python -m local.data.sample_keys --n "$n" "$valid_keys" "$dir/log/sample_valid.scp"
+    run python -m local.data.split_keys --nj "$n" "$dir/log/sample_train.scp" "$dir/log/train.JOB.scp"
+    run python -m local.data.split_keys --nj "$n" "$dir/log/sample_valid.scp" "$dir/log/valid.JOB.scp"
+    run "${stats_cmd[@]}" JOB=1:"$n" "$dir/log/stats.JOB.log" \
+      python -m local.runtime.espnet_bin "${task}_train" --collect_stats true --ngpu "$stats_ngpu" \
+        --use_preprocessor true "${text_opts[@]}" \
+        --train_shape_file "$dir/log/train.JOB.scp" --valid_shape_file "$dir/log/valid.JOB.scp" \
+        --output_dir "$dir/log/stats.JOB" --config "$config" "$@"
+    for i in $(seq "$n"); do parts+=(--input_dir "$dir/log/stats.$i"); done
+    run python -m espnet2.bin.aggregate_stats_dirs "${parts[@]}" --output_dir "$dir/log/sample"
+    cp "$dir/log/sample/train/feats_stats.npz" "$dir/train/feats_stats.npz"
+    log "  feature statistics from $(wc -l < "$dir/log/sample_train.scp") of" \
+      "$(wc -l < "$train_keys") training utterances (--ssl_stats_utts $ssl_stats_utts)"
+  else
+    n=$(( $(wc -l < "$valid_keys") < nj ? $(wc -l < "$valid_keys") : nj ))
+    mkdir -p "$dir/log"
+    run python -m local.data.split_keys --nj "$n" "$train_keys" "$dir/log/train.JOB.scp"
+    run python -m local.data.split_keys --nj "$n" "$valid_keys" "$dir/log/valid.JOB.scp"
+    run ${train_cmd} JOB=1:"$n" "$dir/log/stats.JOB.log" \
+      python -m local.runtime.espnet_bin "${task}_train" --collect_stats true \
+        --use_preprocessor true "${text_opts[@]}" \
+        --train_shape_file "$dir/log/train.JOB.scp" --valid_shape_file "$dir/log/valid.JOB.scp" \
+        --output_dir "$dir/log/stats.JOB" --config "$config" "$@"
+    for i in $(seq "$n"); do parts+=(--input_dir "$dir/log/stats.$i"); done
+    run python -m espnet2.bin.aggregate_stats_dirs "${parts[@]}" --output_dir "$dir"
+  fi
   # espnet2 wants the vocabulary size after each text length (as asr.sh writes it)
   for split in train valid; do
     awk -v N="$vocab_size" '{print $0 "," N}' "$dir/$split/text_shape" > "$dir/$split/text_shape.char"
