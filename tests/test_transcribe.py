@@ -537,8 +537,14 @@ def test_unzipped_pack_transcribes_as_stage_7(kind, request, tmp_path):
         shutil.copy(path, files[-1])
     with out_of_reach(folder / "exp", *hidden):
         proc = run(["python", "-m", "local.transcribe", str(unzipped), *files], cwd=tmp_path)
-        results = Transcriber.from_pretrained(unzipped).transcribe(files, batch_size=4)
+        asr = Transcriber.from_pretrained(unzipped)
+        results = asr.transcribe(files, batch_size=4)
     expected = [text for _, text in decoded.values()]
     assert [line.rsplit("\t", 1)[1] for line in proc.stdout.splitlines()] == expected
     assert [r.text for r in results] == expected
     assert all(r.ok and len(r.segments) == 1 for r in results)
+    # character times: the encoder's frame shift (FBank hop 160 x conv2d8; SSL 320 x conv2d2)
+    from local.decode.align import frame_shift
+
+    assert frame_shift(asr.model) == {"fbank": 1280, "ssl": 640}[kind]
+    assert all(t.start is not None and t.confidence is not None for r in results for t in r.tokens)

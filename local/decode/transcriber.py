@@ -83,7 +83,8 @@ class Segment:
 @dataclass
 class Result:
     """The transcript of one input: its name (the path, or `<input N>` for an
-    array), text (the segments' texts joined), segments, duration in seconds; error:
+    array), text (the hypothesis of a recording decoded whole, else its segments'
+    texts joined), segments, duration in seconds; error:
     why it could not be transcribed (None when it was); notes: what else to know
     (no speech found, channels averaged)."""
 
@@ -134,7 +135,8 @@ def _join(texts):
     for text in texts:
         if not text:
             continue
-        if out and out[-1].isascii() and out[-1].isalnum() and text[0].isascii():
+        latin = lambda c: c.isascii() and c.isalnum()
+        if out and latin(out[-1]) and latin(text[0]):
             out += " "
         out += text
     return out
