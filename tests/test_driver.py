@@ -142,3 +142,29 @@ def test_help_prints_every_option_with_its_value_and_exits_0():
         recipe = ROOT / script.removesuffix("/local/data.sh")
         proc = run(["local/data.sh", "--help"], cwd=recipe)
         assert "usage" in proc.stdout.lower() or "Options" in proc.stdout, script
+
+
+def test_statistics_jobs_get_consecutive_runs_of_equal_count(tmp_path):
+    """Without lengths (the statistics jobs) a table is cut as Kaldi's split_scp.pl
+    does: consecutive runs, sizes differing by at most one, the lines unchanged."""
+    table = tmp_path / "wav.scp"
+    lines = [f"utt{i:02d} /data/{i}.flac\n" for i in range(11)]
+    table.write_text("".join(lines))
+    run(
+        [
+            "python",
+            "-m",
+            "local.data.split_keys",
+            "--nj",
+            "4",
+            str(table),
+            str(tmp_path / "keys.JOB.scp"),
+        ]
+    )
+    parts = [(tmp_path / f"keys.{j}.scp").read_text() for j in (1, 2, 3, 4)]
+    assert parts == [
+        "".join(lines[0:3]),
+        "".join(lines[3:6]),
+        "".join(lines[6:9]),
+        "".join(lines[9:11]),
+    ]
