@@ -63,8 +63,9 @@ def upstream_folder(out, tiny):
     return folder
 
 
-def build_model(folder, tokens, tiny, stock=False, dtype="float32"):
-    """The ESPnet ASR model of the config (frontend ours or stock S3PRL)."""
+def build_model(folder, tokens, tiny, stock=False, dtype="float32", config_file=CONFIG):
+    """The ESPnet ASR model of an Aishell config (random weights): an SSL config with
+    `folder` as its upstream (or ESPnet's stock S3PRL frontend), or FBank (folder None)."""
     import importlib
 
     import yaml
@@ -72,15 +73,15 @@ def build_model(folder, tokens, tiny, stock=False, dtype="float32"):
     importlib.import_module("local.runtime.espnet_bin")  # first: registers ssl_weighted_sum
     from espnet2.tasks.asr import ASRTask
 
-    config = yaml.safe_load(CONFIG.read_text())
+    config = yaml.safe_load(Path(config_file).read_text())
     config["normalize"] = None
     if tiny:
         config["encoder_conf"].update(output_size=32, linear_units=64, num_blocks=2)
         config["encoder_conf"]["attention_heads"] = 2
         config["decoder_conf"].update(linear_units=64, num_blocks=1, attention_heads=2)
-    hidden = json.loads((Path(folder) / "config.json").read_text())["hidden_size"]
-    config["preencoder_conf"]["input_size"] = hidden
-    if stock:
+    if folder is None:
+        pass
+    elif stock:
         config["frontend"] = "s3prl"
         config["frontend_conf"] = {
             "frontend_conf": {"upstream": "hf_hubert_custom", "path_or_url": str(folder)},
@@ -88,11 +89,15 @@ def build_model(folder, tokens, tiny, stock=False, dtype="float32"):
         }
     else:
         config["frontend_conf"] = {"model_path": str(folder), "upstream_dtype": dtype}
+    if folder is not None:
+        hidden = json.loads((Path(folder) / "config.json").read_text())["hidden_size"]
+        config["preencoder_conf"]["input_size"] = hidden
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         yaml.safe_dump(config, f)
     parser = ASRTask.get_parser()
     args = parser.parse_args(["--config", f.name, "--token_list", str(tokens)])
     model = ASRTask.build_model(args)
+    model.args = args  # for writing a config.yaml beside the model (bench/stages.py)
     for name, p in model.named_parameters():
         if name.startswith("frontend.upstream"):
             p.requires_grad_(False)

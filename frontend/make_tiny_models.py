@@ -12,15 +12,21 @@ input) model with the real architecture at a tiny size, each written twice:
 The checkpoint has fairseq's tensor names, `cfg` (model and task sections) and
 its pretraining-only tensors, so frontend.convert_fairseq converts it back to the
 same network. They let the recipes and tests run the SSL frontend on a CPU with
-no download; their features are random, not speech representations.
+no download; their features are random, not speech representations. Each is
+written atomically; an existing tiny-* folder is replaced only when this command
+wrote it (its .written_by marker), otherwise the command stops naming it.
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import torch
 
+from fileio.atomic import OutputError, atomic_dir, atomic_file, umask
 from frontend.convert_fairseq import hf_configs, hf_name, weight_norm_names
+
+TOOL = "frontend.make_tiny_models"
 
 CONV = [(32, 10, 5)] + [(32, 3, 2)] * 4 + [(32, 2, 2)] * 2
 CONV_SPEC = "[(32, 10, 5)] + [(32, 3, 2)] * 4 + [(32, 2, 2)] * 2"
@@ -151,8 +157,11 @@ def make(kind, size, out_dir, seed=0):
                 parameter.add_(0.1 * torch.randn_like(parameter))
     name = f"tiny-{kind}-{size}"
     folder = Path(out_dir) / name
-    model.save_pretrained(folder, safe_serialization=True)
-    feature_extractor.save_pretrained(folder)
+    with atomic_dir(folder, TOOL) as tmp:  # replaces only an earlier tiny model
+        model.save_pretrained(tmp, safe_serialization=True)
+        feature_extractor.save_pretrained(tmp)
+        for path in tmp.rglob("*"):  # safetensors writes its file private (0600)
+            path.chmod(0o666 & ~umask())
 
     hf_state = model.state_dict()
     names = weight_norm_names(list(hf_state))
@@ -166,7 +175,8 @@ def make(kind, size, out_dir, seed=0):
         "extra_state": {"epoch": 1},
         "task_state": {},
     }
-    torch.save(checkpoint, Path(out_dir) / f"{name}-fairseq-ckpt.pt")
+    with atomic_file(Path(out_dir) / f"{name}-fairseq-ckpt.pt", mode="wb") as f:
+        torch.save(checkpoint, f)
     return folder
 
 
@@ -177,8 +187,15 @@ def main(argv=None):
     parser.add_argument("out_dir")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    for i, (kind, size) in enumerate([(k, s) for k in ("hubert", "wav2vec2") for s in SIZES]):
-        print(make(kind, size, args.out_dir, seed=args.seed + i))
+    try:
+        for i, (kind, size) in enumerate([(k, s) for k in ("hubert", "wav2vec2") for s in SIZES]):
+            print(make(kind, size, args.out_dir, seed=args.seed + i))
+    except OutputError as e:
+        sys.exit(f"frontend.make_tiny_models: error: {e}")
+    except OSError as e:
+        sys.exit(
+            f"frontend.make_tiny_models: error: {e.filename or args.out_dir}: {e.strerror or e}"
+        )
 
 
 if __name__ == "__main__":

@@ -204,3 +204,17 @@ def test_missing_model_names_the_expected_files(tiny, tmp_path):
         resolve(incomplete, tmp_path / "cache")
     with pytest.raises(ModelError, match="preprocessor_config.json"):
         WeightedSumFrontend(str(incomplete))
+
+
+def test_make_tiny_models_replaces_only_its_own_folders(tmp_path):
+    from fileio.atomic import OutputError
+
+    foreign = tmp_path / "tiny-hubert-base"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="holds files this tool did not write"):
+        make("hubert", "base", tmp_path)
+    assert (foreign / "notes.txt").read_text() == "mine"
+    folder = make("hubert", "large", tmp_path)
+    assert make("hubert", "large", tmp_path) == folder  # its own: replaced
+    assert (folder / "preprocessor_config.json").is_file()
