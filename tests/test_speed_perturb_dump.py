@@ -247,11 +247,36 @@ def test_speed_perturbed_segments_are_the_original_heard_faster_or_slower(tmp_pa
     assert similarity(samples, late) < 0.5 and similarity(samples, unchanged) < 0.5
 
 
+def test_whole_recordings_are_heard_faster_or_slower(tmp_path):
+    """Speed perturbation of a set without segments: every file is an utterance."""
+    chirp_recording(tmp_path / "rec.wav", seconds=3.0)
+    DataDir(
+        wav_scp={"u1": str(tmp_path / "rec.wav")}, text={"u1": "文字"}, utt2spk={"u1": "spk"}
+    ).write(tmp_path / "data", "tests")
+    run(
+        [
+            "python",
+            "-m",
+            "local.data.speed_perturb",
+            "--factors",
+            "0.9 1.0 1.1",
+            str(tmp_path / "data"),
+            str(tmp_path / "sp"),
+        ]
+    )
+    dumped = dump(tmp_path / "sp", tmp_path / "dump")
+    for factor, utt in ((0.9, "sp0.9-u1"), (1.0, "u1"), (1.1, "sp1.1-u1")):
+        samples = dumped[utt]
+        assert abs(len(samples) - 3.0 / factor * RATE) <= 1, utt
+        expected = chirp_at(factor * np.arange(len(samples)) / RATE)
+        assert similarity(samples, expected) > 0.99, utt
+
+
 def test_lm_text_check_finds_every_leaked_sentence(tmp_path):
     lm_text = tmp_path / "lm_text"
     lm_text.write_text("a1 床前明月光\na2 疑是 地上霜\na3 举头望明月\n", encoding="utf-8")
     dev, test = tmp_path / "dev_text", tmp_path / "test_text"
-    dev.write_text("d1 低头思故乡\nd2 疑是地上霜\n", encoding="utf-8")  # a2 without spaces
+    dev.write_text("d0\nd1 低头思故乡\nd2 疑是地上霜\n", encoding="utf-8")  # a2 without spaces
     test.write_text("t1\t举头 望 明月\nt2 春眠不觉晓\n", encoding="utf-8")
     proc = run(
         ["python", "-m", "local.data.check_lm_text", str(lm_text), str(dev), str(test)], check=False
