@@ -68,39 +68,60 @@ def hidden_states(model, wav, lengths, max_padding=None):
     """All hidden states (the transformer input first), each [batch, frames, dim]
     (frames past an utterance's count hold no meaning), and the frame counts.
 
-    The batch runs in groups of similar length (length_groups), so that padding
-    costs little; inside a group, layer-norm (LARGE) models get an attention mask
-    and group-norm (BASE) models run their convolutions on each utterance unpadded,
-    so every utterance gets the features it gets alone."""
+    The convolutions and the feature projection, which work frame by frame, run on
+    the whole padded batch (CPUs run convolutions of one utterance several times
+    slower); group-norm (BASE) models normalize their first convolution's output
+    over each utterance's own frames, as if it ran alone. The transformer runs in
+    groups of similar length (length_groups), so that padding costs little, with an
+    attention mask where a group is padded: every utterance gets the features it
+    gets alone."""
     if max_padding is None:
         max_padding = default_max_padding(wav.device)
     frame_lengths = model._get_feat_extract_output_lengths(lengths).to(lengths.dtype)
-    groups = length_groups([int(n) for n in lengths], max_padding)
+    conv = conv_features(model, wav, lengths)
+    projected = model.feature_projection(conv.transpose(1, 2))
+    hidden = projected[0] if isinstance(projected, tuple) else projected
+    groups = length_groups([int(n) for n in frame_lengths], max_padding)
     if len(groups) == 1:
-        return _group_states(model, wav, lengths, frame_lengths), frame_lengths
-    frames = int(frame_lengths.max())
+        return _encode(model, hidden, frame_lengths), frame_lengths
     out = None
     for group in groups:
         index = torch.tensor(group, device=wav.device)
-        samples = int(lengths[group[0]])
-        states = _group_states(model, wav[index, :samples], lengths[index], frame_lengths[index])
+        frames = int(frame_lengths[group[0]])
+        states = _encode(model, hidden[index, :frames], frame_lengths[index])
         if out is None:
-            out = [s.new_zeros(len(lengths), frames, s.shape[-1]) for s in states]
+            out = [s.new_zeros(len(lengths), hidden.shape[1], s.shape[-1]) for s in states]
         for full, part in zip(out, states):
-            full[index, : part.shape[1]] = part
+            full[index, :frames] = part
     return tuple(out), frame_lengths
 
 
-def _group_states(model, wav, lengths, frame_lengths):
-    if model.config.feat_extract_norm == "group":
-        # GroupNorm statistics over each utterance's own samples only
-        convs = [model.feature_extractor(wav[i : i + 1, : int(n)]) for i, n in enumerate(lengths)]
-        frames = max(c.shape[-1] for c in convs)
-        conv = torch.cat([F.pad(c, (0, frames - c.shape[-1])) for c in convs])
-    else:
-        conv = model.feature_extractor(wav)
-    projected = model.feature_projection(conv.transpose(1, 2))
-    hidden = projected[0] if isinstance(projected, tuple) else projected
+def conv_features(model, wav, lengths):
+    """The convolutional features [batch, channels, frames] of a padded batch, each
+    utterance's valid frames as it gets them alone."""
+    extractor = model.feature_extractor
+    if model.config.feat_extract_norm != "group":
+        return extractor(wav)  # frame-wise layer norms: padding cannot reach valid frames
+    first, *rest = extractor.conv_layers
+    x = first.conv(wav[:, None])
+    frames = conv_output_lengths(model, lengths, layers=1)
+    normed = torch.zeros_like(x)
+    for i, n in enumerate(frames.tolist()):  # GroupNorm over the utterance's own frames
+        normed[i, :, :n] = first.layer_norm(x[i : i + 1, :, :n])[0]
+    x = first.activation(normed)
+    for layer in rest:
+        x = layer(x)
+    return x
+
+
+def conv_output_lengths(model, lengths, layers):
+    """Output lengths of the first `layers` convolutions."""
+    for kernel, stride in list(zip(model.config.conv_kernel, model.config.conv_stride))[:layers]:
+        lengths = torch.div(lengths - kernel, stride, rounding_mode="floor") + 1
+    return lengths
+
+
+def _encode(model, hidden, frame_lengths):
     mask = None
     if bool((frame_lengths < hidden.shape[1]).any()):
         mask = torch.arange(hidden.shape[1], device=hidden.device)[None, :] < frame_lengths[:, None]
