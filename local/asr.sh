@@ -13,8 +13,9 @@
 #    5  Transformer LM on the training text         -> exp/lm_<lm_tag>
 #    6  ASR statistics and training (CTC/attention) -> exp/asr_<asr_tag>
 #    7  decoding (beam search with CTC and LM)      -> exp/asr_<asr_tag>/decode_*/<set>
-#    8  scoring (CER, sclite columns), RESULTS.md
-#    9  summary table of every experiment           -> exp/summary.md
+#    8  scoring (CER, sclite columns, error analysis), RESULTS.md
+#    9  summary table of every experiment (CER with 95 % intervals, p vs FBank)
+#       and the layer weights of every SSL experiment -> exp/summary.md, exp/layer_weights.png
 #   10  pack the model (espnet2.bin.pack)           -> exp/asr_<asr_tag>/packed
 #   11  N-best LM rescoring, scored (only when named: --stage 11 --stop_stage 11)
 #   12  tuning: decoding weights searched on dev, test sets decoded with the best
