@@ -29,6 +29,9 @@ def test_text_normalization_mixed_chinese_and_english():
     assert normalize_mandarin(" \u3000 ") == ""
     assert normalize_mandarin("\U00030edd \U00030edd 面") == "\U00030edd\U00030edd面"  # CJK ext. G
     assert normalize_mandarin("你\u200b好\ufeff吗\x00") == "你好吗"  # invisible
+    # a word is letters, digits and apostrophes: a space stays only between two words
+    assert normalize_mandarin("rock 'n' roll 很 好") == "ROCK 'N' ROLL很好"
+    assert normalize_mandarin("OK ! 好 , 吗 ?") == "OK!好,吗?"
 
 
 @pytest.fixture(scope="module")
