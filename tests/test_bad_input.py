@@ -137,12 +137,47 @@ def test_data_directory_tables(tmp_path, table, kind):
 
 
 def test_data_directories_that_disagree(tmp_path):
-    src = data_dir(tmp_path / "data", text="u2 再见\n")
-    proc = run(
-        ["python", "-m", "local.data.speed_perturb", str(src), str(tmp_path / "sp")], check=False
+    cases = [
+        ({"text": "u2 再见\n"}, "text and utt2spk have different utterances, e.g. ['u1', 'u2']"),
+        (
+            {"wav.scp": "u1 /x.wav\nu3 /y.wav\n"},
+            "wav.scp and utt2spk have different utterances, e.g. ['u3']",
+        ),
+        (
+            {"wav.scp": "rec1 /x.wav\n", "segments": "u1 rec1 0 1\nu4 rec1 1 2\n"},
+            "segments and utt2spk have different utterances, e.g. ['u4']",
+        ),
+        (
+            {"wav.scp": "rec1 /x.wav\n", "segments": "u1 rec2 0 1\n"},
+            "segments name recordings not in wav.scp, e.g. ['rec2']",
+        ),
+    ]
+    for number, (tables, message) in enumerate(cases):
+        src = data_dir(tmp_path / f"data{number}", **tables)
+        proc = run(
+            ["python", "-m", "local.data.speed_perturb", str(src), str(tmp_path / "sp")],
+            check=False,
+        )
+        check_refused(proc, src)
+        assert message in proc.stderr
+
+
+def test_a_data_directory_reads_back_as_written(tmp_path):
+    from local.data.datadir import DataDir
+
+    written = DataDir(
+        wav_scp={"rec": "/x/rec.flac"},
+        text={"u1": "你好", "u2": ""},
+        utt2spk={"u1": "s1", "u2": "s2"},
+        segments={"u1": "rec 0.00 1.00", "u2": "rec 1.5 2"},
+        reco2speed={"rec": "0.9"},
+        utt2num_samples={"u1": "16000", "u2": "8000"},
     )
-    check_refused(proc, src)
-    assert "text and utt2spk have different utterances" in proc.stderr
+    written.write(tmp_path / "deep/data", "tests")
+    read = DataDir.read(tmp_path / "deep/data")
+    for table in ("wav_scp", "text", "utt2spk", "segments", "reco2speed", "utt2num_samples"):
+        assert getattr(read, table) == getattr(written, table), table
+    assert (tmp_path / "deep/data/spk2utt").read_text() == "s1 u1\ns2 u2\n"
 
 
 # --- arguments -----------------------------------------------------------------
