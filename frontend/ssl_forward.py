@@ -68,32 +68,38 @@ def hidden_states(model, wav, lengths, max_padding=None):
     """All hidden states (the transformer input first), each [batch, frames, dim]
     (frames past an utterance's count hold no meaning), and the frame counts.
 
-    The convolutions and the feature projection, which work frame by frame, run on
-    the whole padded batch (CPUs run convolutions of one utterance several times
-    slower); group-norm (BASE) models normalize their first convolution's output
-    over each utterance's own frames, as if it ran alone. The transformer runs in
-    groups of similar length (length_groups), so that padding costs little, with an
-    attention mask where a group is padded: every utterance gets the features it
-    gets alone."""
+    The batch runs in groups of similar length (length_groups), so that padding
+    costs little; inside a group the convolutions run on the padded group
+    (group-norm (BASE) models normalize the first convolution's output over each
+    utterance's own frames) and the transformer gets an attention mask where the
+    group is padded: every utterance gets the features it gets alone."""
     if max_padding is None:
         max_padding = default_max_padding(wav.device)
     frame_lengths = model._get_feat_extract_output_lengths(lengths).to(lengths.dtype)
-    conv = conv_features(model, wav, lengths)
-    projected = model.feature_projection(conv.transpose(1, 2))
-    hidden = projected[0] if isinstance(projected, tuple) else projected
-    groups = length_groups([int(n) for n in frame_lengths], max_padding)
+    groups = length_groups([int(n) for n in lengths], max_padding)
     if len(groups) == 1:
-        return _encode(model, hidden, frame_lengths), frame_lengths
+        return _group_states(model, wav, lengths, frame_lengths), frame_lengths
+    frames = int(frame_lengths.max())
     out = None
     for group in groups:
         index = torch.tensor(group, device=wav.device)
-        frames = int(frame_lengths[group[0]])
-        states = _encode(model, hidden[index, :frames], frame_lengths[index])
+        samples = int(lengths[group[0]])
+        states = _group_states(model, wav[index, :samples], lengths[index], frame_lengths[index])
         if out is None:
-            out = [s.new_zeros(len(lengths), hidden.shape[1], s.shape[-1]) for s in states]
+            out = [s.new_zeros(len(lengths), frames, s.shape[-1]) for s in states]
         for full, part in zip(out, states):
-            full[index, :frames] = part
+            full[index, : part.shape[1]] = part
     return tuple(out), frame_lengths
+
+
+def _group_states(model, wav, lengths, frame_lengths):
+    conv = conv_features(model, wav, lengths)
+    projected = model.feature_projection(conv.transpose(1, 2))
+    hidden = projected[0] if isinstance(projected, tuple) else projected
+    mask = None
+    if bool((frame_lengths < hidden.shape[1]).any()):
+        mask = torch.arange(hidden.shape[1], device=hidden.device)[None, :] < frame_lengths[:, None]
+    return model.encoder(hidden, attention_mask=mask, output_hidden_states=True).hidden_states
 
 
 def conv_features(model, wav, lengths):
@@ -119,10 +125,3 @@ def conv_output_lengths(model, lengths, layers):
     for kernel, stride in list(zip(model.config.conv_kernel, model.config.conv_stride))[:layers]:
         lengths = torch.div(lengths - kernel, stride, rounding_mode="floor") + 1
     return lengths
-
-
-def _encode(model, hidden, frame_lengths):
-    mask = None
-    if bool((frame_lengths < hidden.shape[1]).any()):
-        mask = torch.arange(hidden.shape[1], device=hidden.device)[None, :] < frame_lengths[:, None]
-    return model.encoder(hidden, attention_mask=mask, output_hidden_states=True).hidden_states
