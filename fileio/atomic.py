@@ -16,6 +16,7 @@ alone would make them private to the user).
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,16 @@ OWNER_FILE = ".written_by"
 
 class OutputError(Exception):
     """An output that would remove or overwrite something the tool did not write."""
+
+
+def terminate_cleanly():
+    """Make SIGTERM (what job runners and `kill` send) end the process like Ctrl-C
+    does, through the `finally` blocks that remove temporary outputs."""
+
+    def stop(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def umask():
@@ -80,10 +91,10 @@ def owner_of(folder):
         return None
 
 
-def check_output_dir(path, tool, force=False, inputs=()):
+def check_output_dir(path, tool, force=None, inputs=()):
     """Refuse (OutputError) to replace folder `path` unless it is absent, empty or
     an earlier output of `tool` (or `force`); never when it is, or holds, one of
-    `inputs` (whatever `force` says)."""
+    `inputs` (whatever `force` says). force=None: the tool has no --force option."""
     path = Path(path)
     resolved = path.resolve()
     for source in inputs:
@@ -101,13 +112,14 @@ def check_output_dir(path, tool, force=False, inputs=()):
         return
     found = owner_of(path)
     by = f"was written by {found}" if found else "holds files this tool did not write"
-    raise OutputError(
-        f"{path}: {by}; not replaced (move it away, choose another folder, or use --force)"
+    remedy = "move it away or choose another folder" + (
+        ", or use --force" if force is False else ""
     )
+    raise OutputError(f"{path}: {by}; not replaced ({remedy})")
 
 
 @contextlib.contextmanager
-def atomic_dir(path, tool, force=False, inputs=()):
+def atomic_dir(path, tool, force=None, inputs=()):
     """Yield a fresh temporary folder that replaces `path` when the block succeeds.
 
     The existing `path` stays untouched until the new one is complete, and is

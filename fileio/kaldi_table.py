@@ -33,7 +33,18 @@ def read_lines(path):
                     ) from None
                 if number == 1:
                     line = line.removeprefix("\ufeff")
-                yield number, line.rstrip("\r\n")
+                line = line.rstrip("\r\n")
+                if "\r" in line:
+                    raise DataError(
+                        f"{path}:{number}: a carriage return inside the line "
+                        "(old Mac line ends?); convert the file, e.g. `mac2unix`"
+                    )
+                if line.startswith("\ufeff"):
+                    raise DataError(
+                        f"{path}:{number}: a byte order mark inside the file "
+                        "(files joined with cat?); remove it"
+                    )
+                yield number, line
     except IsADirectoryError:
         raise DataError(f"{path}: is a folder, not a table file") from None
     except FileNotFoundError:

@@ -113,9 +113,14 @@ if stage_on 1; then
   fi
   for ((i = 0; i < ${#imported_sets[@]}; i += 2)); do
     source_dir=${imported_sets[i]} name=${imported_sets[i + 1]}
+    if [[ $(cat "data/$name/.done" 2>/dev/null) == /* ]] \
+        && [ "$(cat "data/$name/.done")" != "$source_dir" ]; then
+      die "data/$name was imported from $(cat "data/$name/.done"), not $source_dir:" \
+        "move data/$name, $dumpdir/raw/$name and their decodings away first"
+    fi
     if todo "data/$name/.done"; then
       run python -m local.data.import_test_set "$source_dir" "data/$name"
-      mark_done "data/$name/.done"
+      echo "$source_dir" > "data/$name/.done"
     fi
   done
 fi
@@ -155,6 +160,7 @@ fi
 
 if stage_on 4; then
   log "Stage 4: character token list $token_list"
+  require_dumped "$train_sp"
   if todo "$(dirname "$token_list")/.done"; then
     run ${train_cmd} "$expdir/log/token_list.log" \
       python -m local.runtime.espnet_bin tokenize_text --token_type char \
@@ -170,6 +176,8 @@ vocab_size=$( [ -f "$token_list" ] && wc -l < "$token_list" || echo 0)
 
 if stage_on 5 && [ "$use_lm" = true ]; then
   log "Stage 5: LM $lm_exp on $lm_train_text"
+  require_dumped "$valid_set" $test_sets
+  [ -f "$lm_train_text" ] || die "--lm_train_text $lm_train_text: no such file"
   if todo "$lm_exp/.done"; then
     mkdir -p "$lm_exp/log"
     run python -m local.data.check_lm_text "$lm_train_text" \
@@ -200,6 +208,7 @@ fi
 
 if stage_on 6; then
   log "Stage 6: ASR training $asr_exp (log: $asr_exp/log/train.log)"
+  require_dumped "$train_sp" "$valid_set"
   if todo "$asr_exp/.done"; then
     mkdir -p "$asr_exp/log"
     asr_data=(--train_data_path_and_name_and_type "$(speech_data "$train_sp")"

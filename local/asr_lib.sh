@@ -44,9 +44,24 @@ check_options() {
   done
   [[ $inference_impl =~ ^(batched|espnet)$ ]] || die "--inference_impl '$inference_impl': batched or espnet"
   [[ $audio_format =~ ^(flac|wav|ark|none)$ ]] || die "--audio_format '$audio_format': flac, wav, ark or none"
-  [ -n "$train_set" ] || die "--train_set is required"
-  [ -n "$valid_set" ] || die "--valid_set is required"
+  for name in train_set valid_set lang expdir dumpdir; do
+    [[ ${!name} =~ ^[^[:space:]]+$ ]] || die "--$name '${!name}': a name without spaces is required"
+  done
   [ -n "$test_sets" ] || die "--test_sets is required"
+  for name in min_wav_duration max_wav_duration tune_ctc_weights tune_lm_weights \
+              speed_perturb_factors rescore_lm_weight; do
+    numbers "$name" "${!name}"
+  done
+  awk -v a="$min_wav_duration" -v b="$max_wav_duration" 'BEGIN {exit !(a < b)}' \
+    || die "--min_wav_duration $min_wav_duration is not below --max_wav_duration $max_wav_duration"
+  for name in $tune_beams; do
+    [[ $name =~ ^[1-9][0-9]*$ ]] || die "--tune_beams '$tune_beams': positive whole numbers"
+  done
+  [[ ${ssl_stats_utts:-0} =~ ^[0-9]+$ ]] || die "--ssl_stats_utts '$ssl_stats_utts': a whole number"
+  if [ "$audio_format" = none ] && [ -n "$speed_perturb_factors" ]; then
+    die "--audio_format none reads the recordings as they are: speed perturbation" \
+      "(--speed_perturb_factors) needs the audio dump (flac, wav or ark)"
+  fi
   [ -f "$asr_config" ] || die "--asr_config '$asr_config': no such file"
   [ -f "$inference_config" ] || die "--inference_config '$inference_config': no such file"
   if [ "$use_lm" = true ] && [ ! -f "$lm_config" ]; then
@@ -54,19 +69,35 @@ check_options() {
   fi
 }
 
+# Refuse option $1's value $2 unless it is a list of distinct non-negative numbers.
+numbers() {
+  local word seen=" "
+  for word in $2; do
+    [[ $word =~ ^[0-9]*\.?[0-9]+$ ]] || die "--$1 '$2': numbers are needed (e.g. 0.3)"
+    word=$(awk -v x="$word" 'BEGIN {printf "%g", x}')
+    [[ $seen != *" $word "* ]] || die "--$1 '$2': $word is given twice"
+    seen+="$word "
+  done
+}
+
 # Test sets given as another recipe's data folder: imported in stage 1 as
 # data/<corpus>_<set>. Sets imported_sets (pairs: folder, name) and renames them in
 # test_sets.
 import_test_sets() {
-  local dset name names=
+  local dset name file names=
   imported_sets=()
   for dset in $test_sets; do
     if [[ "$dset" == */* ]]; then
-      [ -f "$dset/text" ] || die "test set $dset: not a data folder (no $dset/text)"
+      for file in wav.scp text utt2spk; do
+        [ -f "$dset/$file" ] || die "test set $dset: not a data folder (no $dset/$file;" \
+          "--test_sets are separated by spaces, so a path cannot hold one)"
+      done
       name=$(python -m local.data.import_test_set --name "$dset")
-      imported_sets+=("$dset" "$name")
+      imported_sets+=("$(readlink -f "$dset")" "$name")
       dset=$name
     fi
+    [[ " $names " != *" $dset "* ]] || die "--test_sets: two test sets named $dset" \
+      "(an imported set is named <corpus>_<set> after its recipe folder)"
     names+=" $dset"
   done
   test_sets=${names# }
@@ -82,6 +113,14 @@ print("" if value is None else value)' "$1" "$2"
 }
 
 # --- data --------------------------------------------------------------------------
+
+# Stop unless stage 3 dumped these sets.
+require_dumped() {
+  local dset
+  for dset in "$@"; do
+    [ -f "$dumpdir/raw/$dset/.done" ] || die "$dumpdir/raw/$dset: not dumped yet (run stage 3)"
+  done
+}
 
 # The audio of a dumped set for espnet2: "<file>,speech,<type>"
 speech_data() {
@@ -222,6 +261,7 @@ decoding_program() {
 }
 
 check_model() {
+  require_dumped ${1:-$test_sets}
   [ -f "$asr_exp/$inference_asr_model" ] || die "$asr_exp/$inference_asr_model not found " \
     "(fewer epochs than averaged models? see --inference_asr_model)"
 }

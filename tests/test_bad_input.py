@@ -17,6 +17,7 @@ import shutil
 import pytest
 
 from conftest import ROOT, run
+from fileio.kaldi_table import read_table
 
 GBK_TEXT = "u1 你好\n".encode("gbk")
 GARBAGE = bytes(range(256)) * 4
@@ -199,11 +200,36 @@ def test_a_data_directory_reads_back_as_written(tmp_path):
         (["local.runtime.jobs", "JOB=1:2"], "need LOG and COMMAND"),
         (["local.runtime.jobs", "JOB=3:1", "x.log", "true"], "JOB=3:1"),
         (["local.runtime.espnet_bin", "no_such_entry"], "no entry point 'no_such_entry'"),
+        (["local.data.speed_perturb", "--factors", "nan 1.0", "D", "O"], "--factors"),
+        (["local.data.speed_perturb", "--factors", "inf", "D", "O"], "--factors"),
+        (["local.data.speed_perturb", "--factors", "0.9 0.9000001", "D", "O"], "--factors"),
+        (["local.data.speed_perturb", "D", "D"], "holds the input"),
+        (["local.data.import_test_set", "D", "D"], "holds the input"),
+        (["local.data.dump_audio", "plan", "D", "D"], "holds the input"),
+        (["local.data.dump_audio", "plan", "D", "."], "its own folder"),
+        (["local.data.split_keys", "--nj", "1", "T", "T"], "no JOB"),
+        (["local.data.split_keys", "--nj", "2", "K.1", "K.JOB"], "overwrite an input"),
+        (["local.data.split_keys", "--nj", "1", "--lengths", "BAD", "T", "o.JOB"], "BAD:2"),
+        (["local.data.split_keys", "--nj", "1", "DUP", "o.JOB"], "DUP:3: duplicate key 'u1'"),
+        (["local.data.split_keys", "--nj", "1", "T", "T/o.JOB"], "is not a folder"),
+        (["local.decode.merge_decode", "--nj", "0", "L", "O"], "--nj 0"),
+        (["local.runtime.jobs", "--max-jobs-run", "-1", "y.log", "true"], "--max-jobs-run"),
+        (["local.runtime.jobs", "--num-threads", "0", "y.log", "true"], "--num-threads"),
+        (["local.runtime.jobs", "JOB=1-4", "t.JOB.log", "echo"], "NAME=FIRST:LAST"),
+        (["local.runtime.jobs", "JOB=1:", "t.JOB.log", "echo"], "NAME=FIRST:LAST"),
+        (["local.runtime.jobs", "JOB=1:2", "same.log", "echo"], "every job would write"),
+        (["local.runtime.jobs", "O", "echo"], "a file name is needed"),
+        (["local.report.compare", "T", "T", "T", "--seed", "-1"], "--seed"),
+        (["local.report.compare", "T", "T", "T", "--resamples", "99999999999"], "--resamples"),
+        (["local.report.seed_tables", "--aishell", "O", "--wenetspeech", "O"], "not a recipe"),
     ],
 )
 def test_bad_arguments(tmp_path, command, message):
     data_dir(tmp_path / "D")
     (tmp_path / "T").write_text("u1 1\nu2 2\n")
+    (tmp_path / "K.1").write_text("u1 1\nu2 2\n")
+    (tmp_path / "BAD").write_text("u1 1\nu2 abc\n")
+    (tmp_path / "DUP").write_text("u1 a\nu2 b\nu1 c\n")
     (tmp_path / "O").mkdir()
     (tmp_path / "L").mkdir()
     proc = run(["python", "-m", *command], cwd=tmp_path, check=False)
@@ -305,3 +331,181 @@ def test_commands_named_in_the_readmes_answer_help():
         proc = run(["python", "-m", module, "--help"], check=False)
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, module
         assert proc.stdout.strip(), module
+
+
+# --- found by an adversarial review ---------------------------------------------
+
+
+def tone_files(folder, names):
+    import numpy as np
+    import soundfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        soundfile.write(folder / f"{name}.wav", 0.1 * np.sin(np.arange(8000) / 5), 16000)
+    return {name: str(folder / f"{name}.wav") for name in names}
+
+
+def audio_data_dir(folder, names):
+    wavs = tone_files(folder.parent / "wav", names)
+    return data_dir(
+        folder,
+        **{
+            "wav.scp": "".join(f"{u} {w}\n" for u, w in sorted(wavs.items())),
+            "text": "".join(f"{u} 文字\n" for u in sorted(wavs)),
+            "utt2spk": "".join(f"{u} s\n" for u in sorted(wavs)),
+        },
+    )
+
+
+def dump_step(*args, check=True):
+    return run(["python", "-m", "local.data.dump_audio", *map(str, args)], check=check)
+
+
+def test_a_dump_planned_again_on_changed_data_starts_over(tmp_path):
+    src, out = audio_data_dir(tmp_path / "d", ["u0", "u1", "u2", "u3"]), tmp_path / "o"
+    dump_step("plan", "--nj", 2, src, out)
+    dump_step("run", "--job", 1, out)
+    audio_data_dir(tmp_path / "d", ["u0", "u1", "u2", "u3", "u4"])  # one more utterance
+    proc = dump_step("run", "--job", 2, out, check=False)
+    check_refused(proc, src)
+    assert "changed since the dump was planned" in proc.stderr
+    dump_step("plan", "--nj", 2, src, out)
+    for job in (1, 2):
+        assert "already done" not in dump_step("run", "--job", job, out).stdout
+    dump_step("finish", out)
+    assert len(read_table(out / "wav.scp")) == 5
+
+
+def test_a_refused_finish_can_be_run_again(tmp_path):
+    src, out = audio_data_dir(tmp_path / "d", ["u0", "u1"]), tmp_path / "o"
+    dump_step("plan", src, out)
+    dump_step("run", "--job", 1, out)
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    check_refused(dump_step("finish", out, check=False), out)
+    (out / "notes.txt").unlink()
+    dump_step("finish", out)
+    assert len(read_table(out / "wav.scp")) == 2
+
+
+@pytest.mark.parametrize(
+    "table, content, line, message",
+    [
+        ("segments", "u1 r1 0.0 1.0\nu2 r1 1.0 abc\n", 2, "'r1 1.0 abc' is not '<recording>"),
+        ("segments", "u1 r1 0.0 1.0\nu2 r1\n", 2, "'r1' is not '<recording>"),
+        ("reco2speed", "r1 fast\n", 1, "'fast' is not a positive speed factor"),
+        ("utt2num_samples", "u1 -5\nu2 8000\n", 1, "'-5' is not a number of samples"),
+    ],
+)
+def test_malformed_optional_tables_name_file_and_line(tmp_path, table, content, line, message):
+    tables = {
+        "wav.scp": "r1 /x/r1.wav\n",
+        "text": "u1 a\nu2 b\n",
+        "utt2spk": "u1 s\nu2 s\n",
+        table: content,
+    }
+    if table != "segments":
+        tables["wav.scp"] = "u1 /x/1.wav\nu2 /x/2.wav\n"
+    if table == "reco2speed":
+        tables["segments"] = "u1 r1 0 1\nu2 r1 1 2\n"
+        tables["wav.scp"] = "r1 /x/r1.wav\n"
+    src = data_dir(tmp_path / "d", **tables)
+    for command in (
+        ["python", "-m", "local.data.speed_perturb", src, tmp_path / "sp"],
+        ["python", "-m", "local.data.dump_audio", "link", src, tmp_path / "n"],
+    ):
+        proc = run([str(c) for c in command], check=False)
+        check_refused(proc, src / table)
+        assert f"{src / table}:{line}: {message}" in proc.stderr
+
+
+def test_sigterm_removes_the_temporary_folder(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from conftest import project_env
+
+    script = (
+        "import time\n"
+        "from fileio.atomic import atomic_dir, terminate_cleanly\n"
+        "terminate_cleanly()\n"
+        f"with atomic_dir({str(tmp_path / 'out')!r}, 'tests') as tmp:\n"
+        "    (tmp / 'part').write_text('half')\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    proc = subprocess.Popen(
+        ["python", "-c", script], env=project_env(), stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "writing"
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)  # what the job runner sends on Ctrl-C
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tuning_settings_are_read_as_numbers_and_never_merged(tmp_path):
+    ref = tmp_path / "ref"
+    ref.write_text("u1 你好世界\nu2 再见朋友\n")
+    hyps = {"good": "u1 你好世界\nu2 再见朋友\n", "bad": "u1 你好世\nu2 再见朋友\n"}
+    for name, text in hyps.items():
+        (tmp_path / name).write_text(text)
+    tune = tmp_path / "tune"
+    for setting, hyp in (
+        ("beam10_ctc0.3_lm0.1", "bad"),
+        ("beam10_ctc0.3_lm1e-1x", "bad"),
+        ("beam10_ctc0.3_lm2e-1", "good"),
+    ):
+        run(
+            [
+                str(ROOT / "local/score.sh"),
+                str(ref),
+                str(tmp_path / hyp),
+                str(tune / setting / "dev/score_cer"),
+            ]
+        )
+    proc = run(["python", "-m", "local.report.tune_table", str(tune), "dev"], check=False)
+    check_refused(proc, tune / "beam10_ctc0.3_lm1e-1x")  # not a number: said, not skipped
+    shutil.rmtree(tune / "beam10_ctc0.3_lm1e-1x")
+    proc = run(["python", "-m", "local.report.tune_table", str(tune), "dev"])
+    assert proc.stdout.split() == ["10", "0.3", "0.2", "0.0"]  # 2e-1 is 0.2, the best
+    run(
+        [
+            str(ROOT / "local/score.sh"),
+            str(ref),
+            str(tmp_path / "bad"),
+            str(tune / "beam10_ctc0.30_lm0.1/dev/score_cer"),
+        ]
+    )
+    proc = run(["python", "-m", "local.report.tune_table", str(tune), "dev"], check=False)
+    check_refused(proc, tune / "beam10_ctc0.30_lm0.1")
+    assert "the same setting twice" in proc.stderr
+
+
+def test_speakers_must_cover_the_scored_utterances(tmp_path):
+    (tmp_path / "ref").write_text("u1 你好\nu2 再见\n")
+    (tmp_path / "hyp").write_text("u1 你好\nu2 再见\n")
+    (tmp_path / "utt2spk").write_text("x1 s1\n")
+    proc = run(
+        [
+            str(ROOT / "local/score.sh"),
+            str(tmp_path / "ref"),
+            str(tmp_path / "hyp"),
+            "--utt2spk",
+            str(tmp_path / "utt2spk"),
+        ],
+        check=False,
+    )
+    check_refused(proc, tmp_path / "utt2spk")
+    assert "no speaker for 2 scored utterances, e.g. 'u1'" in proc.stderr
+
+
+def test_an_imported_set_that_is_a_pipe_is_refused(tmp_path):
+    src = data_dir(tmp_path / "d", **{"wav.scp": "u1 sox x.wav -t wav - |\n"})
+    proc = run(
+        ["python", "-m", "local.data.import_test_set", str(src), str(tmp_path / "i")], check=False
+    )
+    check_refused(proc, src / "wav.scp")
+    assert "pipe command" in proc.stderr

@@ -112,6 +112,16 @@ def test_a_missing_hypothesis_stops_with_the_jobs_log(test_set):
         (["--audio_format", "mp3"], "--audio_format 'mp3': flac, wav, ark or none"),
         (["--asr_config", "nowhere.yaml"], "--asr_config 'nowhere.yaml': no such file"),
         (["--no_such_option", "1"], "unknown option --no_such_option"),
+        (["--expdir", ""], "--expdir '': a name without spaces"),
+        (["--train_set", "a b"], "--train_set 'a b': a name without spaces"),
+        (["--min_wav_duration", "abc"], "--min_wav_duration 'abc': numbers are needed"),
+        (["--max_wav_duration", "0.05"], "is not below --max_wav_duration 0.05"),
+        (["--speed_perturb_factors", "0.9,x"], "--speed_perturb_factors '0.9,x': numbers"),
+        (["--tune_ctc_weights", "0.3 0.30"], "0.3 is given twice"),
+        (["--tune_beams", "x"], "--tune_beams 'x': positive whole numbers"),
+        (["--rescore_lm_weight", "abc"], "--rescore_lm_weight 'abc': numbers are needed"),
+        (["--audio_format", "none"], "speed perturbation (--speed_perturb_factors) needs"),
+        (["--test_sets", "dev /no/such/set"], "test set /no/such/set: not a data folder"),
     ],
 )
 def test_bad_options_are_refused_before_anything_runs(tmp_path, options, message):
@@ -172,3 +182,32 @@ def test_statistics_jobs_get_consecutive_runs_of_equal_count(tmp_path):
         "".join(lines[6:9]),
         "".join(lines[9:11]),
     ]
+
+
+def test_test_sets_with_the_same_name_are_refused(tmp_path):
+    for corpus in ("x", "y"):
+        folder = tmp_path / corpus / "asr1/data/test"
+        folder.mkdir(parents=True)
+        for name in ("wav.scp", "text", "utt2spk"):
+            (folder / name).write_text("u1 a\n")
+    sets = f"dev {tmp_path}/x/asr1/data/test {tmp_path}/y/asr1/data/test"
+    proc = run(["./run.sh", "--test_sets", sets], cwd=ROOT / "egs2/mini_zh/asr1", check=False)
+    assert proc.returncode == 1 and "Stage 1" not in proc.stderr
+    assert "--test_sets: two test sets named asr1_test" in proc.stderr
+
+
+def test_a_stage_before_its_inputs_says_which_stage_to_run(tmp_path):
+    recipe = tmp_path / "asr1"
+    recipe.mkdir()
+    for name in ("run.sh", "conf", "local"):
+        (recipe / name).symlink_to(ROOT / "egs2/mini_zh/asr1" / name)
+    for name in ("path.sh", "db.sh", "cmd.sh"):
+        (recipe / name).symlink_to(ROOT / name)
+    (recipe / "asr.sh").symlink_to(ROOT / "local/asr.sh")
+    for stage, message in (
+        ("4", "dump/raw/train_sp: not dumped yet (run stage 3)"),
+        ("6", "tokens.txt missing: run stage 4"),
+    ):
+        proc = run(["./run.sh", "--stage", stage], cwd=recipe, check=False)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        assert message in proc.stderr

@@ -116,3 +116,15 @@ def test_other_encodings_are_refused_with_file_and_line(tmp_path):
         read_table(tmp_path / "missing")
     with pytest.raises(DataError, match="is a folder"):
         read_table(tmp_path)
+
+
+def test_line_ends_and_marks_that_would_merge_or_hide_lines_are_refused(tmp_path):
+    path = tmp_path / "text"
+    path.write_bytes("u1 你好\ru2 再见\r".encode())  # old Mac line ends: one line for Python
+    with pytest.raises(DataError, match=rf"{path}:1: a carriage return inside the line"):
+        read_table(path)
+    path.write_bytes("\ufeffu1 你好\n\ufeffu2 再见\n".encode())  # two files joined with cat
+    with pytest.raises(DataError, match=rf"{path}:2: a byte order mark inside the file"):
+        read_table(path)
+    path.write_bytes("u1 你好\r\nu2 再见\r\n".encode())  # Windows line ends are fine
+    assert read_table(path) == {"u1": "你好", "u2": "再见"}

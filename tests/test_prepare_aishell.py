@@ -144,7 +144,7 @@ def test_corrupt_archive_is_counted_and_leaves_nothing_behind(tmp_path, capsys):
     assert "unreadable audio\tBAC009S0005W0001: in S0005.tar.gz" in listing
 
 
-def test_transcript_conflicts_are_dropped_and_kaldi_spacing_accepted(tmp_path):
+def test_transcript_conflicts_are_dropped_and_kaldi_spacing_accepted(tmp_path, capsys):
     c = AishellCorpus(tmp_path / "corpus")
     c.add("train", "S0002", "BAC009S0002W0122", None)
     c.add("train", "S0002", "BAC009S0002W0123", None)
@@ -157,6 +157,8 @@ def test_transcript_conflicts_are_dropped_and_kaldi_spacing_accepted(tmp_path):
     c.transcript_line("BAC009S0002W0124\u3000的 限 购")  # a full-width space after the id
     c.transcript_line("BAC009S0002W0124 的限购")  # the same text once normalized: kept
     _, drops = prepare_aishell.prepare(c.write(), tmp_path / "data", expected_total=0)
+    assert "audio without transcript" not in drops  # the conflict counted once
+    assert "dropped 1" in capsys.readouterr().out
     text = read_table(tmp_path / "data/train/text")
     assert text == {"BAC009S0002W0122": "而对", "BAC009S0002W0124": "的限购"}
     assert len(drops["conflicting transcripts"]) == 1

@@ -7,10 +7,11 @@ when its audio is read, written by speed perturbation) and `utt2num_samples`.
 """
 
 import collections
+import math
 from pathlib import Path
 
 from fileio.atomic import atomic_dir
-from fileio.kaldi_table import DataError, read_table, write_table
+from fileio.kaldi_table import DataError, read_lines, read_table, write_table
 
 OPTIONAL_FILES = ("segments", "reco2speed", "utt2num_samples")
 
@@ -20,6 +21,43 @@ def spk2utt_from(utt2spk):
     for utt in sorted(utt2spk):
         spk2utt[utt2spk[utt]].append(utt)
     return {spk: " ".join(utts) for spk, utts in spk2utt.items()}
+
+
+def _segment(value):
+    recording, start, end = value.split()  # ValueError unless three fields
+    start, end = float(start), float(end)
+    if not (math.isfinite(start) and math.isfinite(end) and start >= 0):
+        raise ValueError
+    return recording
+
+
+def _speed(value):
+    if not (math.isfinite(float(value)) and float(value) > 0):
+        raise ValueError
+
+
+def _samples(value):
+    if int(value) < 0:
+        raise ValueError
+
+
+# what each optional table's values must be, and how to say it
+VALUE_RULES = {
+    "segments": (_segment, "'<recording> <start> <end>' (seconds, start >= 0)"),
+    "reco2speed": (_speed, "a positive speed factor"),
+    "utt2num_samples": (_samples, "a number of samples"),
+}
+
+
+def check_values(path, table, rule):
+    """DataError naming the file and line of the first value that breaks the rule."""
+    parse, expected = rule
+    for key, value in table.items():
+        try:
+            parse(value)
+        except ValueError:
+            number = next(n for n, line in read_lines(path) if line.split()[:1] == [key])
+            raise DataError(f"{path}:{number}: '{value}' is not {expected}") from None
 
 
 class DataDir:
@@ -44,6 +82,8 @@ class DataDir:
         optional = {
             name: read_table(path / name) for name in OPTIONAL_FILES if (path / name).is_file()
         }
+        for name, table in optional.items():
+            check_values(path / name, table, VALUE_RULES[name])
         data = cls(
             read_table(path / "wav.scp"),
             read_table(path / "text", allow_empty_value=True),
@@ -95,11 +135,12 @@ class DataDir:
             keep(self.utt2num_samples) if self.utt2num_samples is not None else None,
         )
 
-    def write(self, path, tool):
+    def write(self, path, tool, inputs=()):
         """Replace directory `path` with these tables (atomically), if it is absent,
-        empty or an earlier output of `tool` (fileio.atomic.atomic_dir)."""
+        empty or an earlier output of `tool`, and not one of its `inputs`
+        (fileio.atomic.atomic_dir)."""
         self.check(path)
-        with atomic_dir(path, tool) as tmp:
+        with atomic_dir(path, tool, inputs=inputs) as tmp:
             self.write_files(tmp)
 
     def write_files(self, path):

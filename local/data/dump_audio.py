@@ -28,6 +28,7 @@ training and decoding then read each utterance from its recording on demand
 
 import argparse
 import collections
+import hashlib
 import json
 import shutil
 import sys
@@ -44,6 +45,7 @@ from fileio.atomic import (
     atomic_file,
     check_output_dir,
     replace_dir,
+    terminate_cleanly,
     write_text,
 )
 from fileio.audio import SAMPLE_RATE, AudioError, change_speed, read_audio, resample, to_int16
@@ -72,8 +74,23 @@ def read_plan(work):
         raise DataError(f"{work / 'plan.json'}: not a plan ({e})") from None
 
 
+def audio_fingerprint(data):
+    """A digest of what the dump reads: the utterances, recordings, segments, speeds."""
+    tables = [data.utterances(), data.wav_scp, data.segments, data.reco2speed]
+    return hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()
+
+
+def check_out_dir(data_dir, out_dir):
+    """The output folder must be a named folder, not the data folder, and replaceable."""
+    if Path(out_dir).resolve().name in ("", ".", "..") or Path(out_dir).name in ("", ".", ".."):
+        raise DataError(f"'{out_dir}': give the dump its own folder, e.g. dump/raw/<set>")
+    check_output_dir(out_dir, TOOL, inputs=[data_dir])
+
+
 def plan(data_dir, out_dir, nj, audio_format):
-    """Split the work into `nj` jobs; keep finished jobs of an identical earlier plan."""
+    """Split the work into `nj` jobs; keep finished jobs of an identical earlier plan
+    (same settings, same data)."""
+    check_out_dir(data_dir, out_dir)  # refused now rather than after hours of work
     data = DataDir.read(data_dir)
     work = work_dir_of(out_dir)
     settings = {
@@ -81,9 +98,9 @@ def plan(data_dir, out_dir, nj, audio_format):
         "out_dir": str(Path(out_dir).resolve()),
         "nj": nj,
         "audio_format": audio_format,
+        "data": audio_fingerprint(data),
     }
     plan_file = work / "plan.json"
-    check_output_dir(out_dir, TOOL)  # refused now rather than after hours of work
     if work.is_dir() and not plan_file.exists() and any(work.iterdir()):
         raise OutputError(f"{work}: holds files the dump did not write; move them away")
     if plan_file.exists() and json.loads(plan_file.read_text()) != settings:
@@ -196,6 +213,8 @@ def run_job(out_dir, job):
     progress_file = job_dir / "progress.jsonl"
     done = read_progress(progress_file) if resumable else {}
     data = DataDir.read(settings["data_dir"])
+    if audio_fingerprint(data) != settings["data"]:
+        raise DataError(f"{settings['data_dir']}: changed since the dump was planned; plan again")
     by_recording = collections.defaultdict(list)
     for utt in (work / f"keys.{job}").read_text().split():
         by_recording[data.recording_of(utt)].append(utt)
@@ -285,6 +304,9 @@ def finish(out_dir, length_filter):
     work = work_dir_of(out_dir)
     settings = read_plan(work)
     data = DataDir.read(settings["data_dir"])
+    if audio_fingerprint(data) != settings["data"]:
+        raise DataError(f"{settings['data_dir']}: changed since the dump was planned; plan again")
+    check_out_dir(settings["data_dir"], out_dir)  # before anything of the work is changed
     wav_scp, num_samples, notes, dropped = {}, {}, collections.Counter(), []
     for job in range(1, settings["nj"] + 1):
         job_dir = work / "data" / f"format.{job}"
@@ -302,12 +324,12 @@ def finish(out_dir, length_filter):
     dumped.wav_scp = {u: wav_scp[u] for u in keep}
     dumped.segments = dumped.reco2speed = None
     dumped.utt2num_samples = {u: num_samples[u] for u in keep}
-    for name in ("plan.json",) + tuple(f"keys.{j}" for j in range(1, settings["nj"] + 1)):
-        (work / name).unlink()
     dumped.write_files(work)
     summary = write_report(work, data, dumped, settings["audio_format"], drops, notes, dropped)
-    check_output_dir(out_dir, TOOL)
     (work / OWNER_FILE).write_text(TOOL + "\n", encoding="utf-8")
+    check_out_dir(settings["data_dir"], out_dir)
+    for name in ("plan.json",) + tuple(f"keys.{j}" for j in range(1, settings["nj"] + 1)):
+        (work / name).unlink()  # last: until here, a failed finish can be run again
     replace_dir(work, out_dir)
     print(f"{out_dir}: {summary}")
 
@@ -316,7 +338,7 @@ def link(data_dir, out_dir, length_filter):
     """No dump: out_dir refers to the original audio (audio_format 'none'). Utterances
     of long recordings are read through `segments` (data type segments_sound), whole
     files through wav.scp (sound); lengths come from the segment times or headers."""
-    check_output_dir(out_dir, TOOL)  # refused before any audio is opened
+    check_out_dir(data_dir, out_dir)  # refused before any audio is opened
     data = DataDir.read(data_dir)
     if data.reco2speed is not None:
         raise DataError(
@@ -339,7 +361,7 @@ def link(data_dir, out_dir, length_filter):
     keep = select(num_samples, num_samples, data, length_filter, drops, dropped, data_dir)
     kept = data.subset(keep)
     kept.utt2num_samples = {u: num_samples[u] for u in keep}
-    with atomic_dir(out_dir, TOOL) as tmp:
+    with atomic_dir(out_dir, TOOL, inputs=[data_dir]) as tmp:
         kept.write_files(tmp)
         summary = write_report(tmp, data, kept, "none", drops, notes, dropped)
     print(f"{out_dir}: {summary} (audio read from the original recordings)")
@@ -385,6 +407,7 @@ def main():
             p.add_argument("data_dir")
         p.add_argument("out_dir")
     args = parser.parse_args()
+    terminate_cleanly()  # a job runner's SIGTERM removes temporary outputs too
     try:
         if args.step == "plan":
             plan(args.data_dir, args.out_dir, args.nj, args.audio_format)

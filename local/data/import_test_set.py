@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from fileio.atomic import OutputError
+from fileio.atomic import OutputError, terminate_cleanly
 from fileio.kaldi_table import DataError
 from local.data.datadir import DataDir
 from local.data.text_norm import normalize_mandarin
@@ -38,8 +38,8 @@ def set_name(source):
 
 
 def absolute_path(value, base):
-    """A wav.scp value with a relative file path made absolute (pipes stay as they are)."""
-    if value.rstrip().endswith("|") or os.path.isabs(value):
+    """A wav.scp value with a relative file path made absolute."""
+    if os.path.isabs(value):
         return value
     return str((base / value).resolve())
 
@@ -48,6 +48,12 @@ def import_set(source, target):
     source = Path(source)
     data = DataDir.read(source)
     recipe = source.resolve().parent.parent  # relative paths start from data/<set>/../..
+    pipes = [key for key, value in data.wav_scp.items() if value.rstrip().endswith("|")]
+    if pipes:
+        raise DataError(
+            f"{source / 'wav.scp'}: '{pipes[0]}' is a pipe command; the recipes "
+            "read audio files only (write the audio to files first)"
+        )
     data.wav_scp = {key: absolute_path(value, recipe) for key, value in data.wav_scp.items()}
     changed = 0
     for utt, text in data.text.items():
@@ -55,7 +61,7 @@ def import_set(source, target):
         changed += normalized != text
         data.text[utt] = normalized
     data.utt2num_samples = None  # the dump stage measures the audio again
-    data.write(target, TOOL)
+    data.write(target, TOOL, [source])
     print(
         f"{target}: {len(data.utt2spk)} utterances from {source.resolve()} "
         f"({changed} transcripts changed by normalization)"
@@ -70,6 +76,7 @@ def main(argv=None):
     parser.add_argument("source", help="data directory of another recipe")
     parser.add_argument("target", nargs="?", help="data directory to write")
     args = parser.parse_args(argv)
+    terminate_cleanly()  # a job runner's SIGTERM removes temporary outputs too
     if args.name:
         print(set_name(args.source))
         return

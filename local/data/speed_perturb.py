@@ -12,9 +12,10 @@ fileio.audio.change_speed, which changes tempo and pitch together like
 """
 
 import argparse
+import math
 import sys
 
-from fileio.atomic import OutputError
+from fileio.atomic import OutputError, terminate_cleanly
 from fileio.kaldi_table import DataError
 from local.data.datadir import DataDir
 
@@ -62,6 +63,26 @@ def combine(parts):
     return DataDir(**merged)
 
 
+def parse_factors(text):
+    """The speed factors of --factors: finite positive numbers whose id prefixes
+    (sp<factor>-) differ."""
+    try:
+        factors = [float(f) for f in text.split()]
+    except ValueError:
+        factors = []
+    prefixes = {f"{f:g}" for f in factors}
+    if (
+        not factors
+        or not all(math.isfinite(f) and f > 0 for f in factors)
+        or len(prefixes) != len(factors)
+    ):
+        raise DataError(
+            f"--factors '{text}': need distinct positive numbers "
+            "(as %g, they name the copies: sp0.9-<utt>)"
+        )
+    return factors
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -74,15 +95,11 @@ def main():
     parser.add_argument("src", help="input data directory")
     parser.add_argument("dst", help="output data directory (replaced atomically)")
     args = parser.parse_args()
+    terminate_cleanly()  # a job runner's SIGTERM removes temporary outputs too
     try:
-        try:
-            factors = [float(f) for f in args.factors.split()]
-        except ValueError:
-            factors = []
-        if not factors or any(f <= 0 for f in factors) or len(set(factors)) != len(factors):
-            raise DataError(f"--factors '{args.factors}': need distinct positive numbers")
+        factors = parse_factors(args.factors)
         data = DataDir.read(args.src)
-        combine([perturbed_copy(data, f) for f in factors]).write(args.dst, TOOL)
+        combine([perturbed_copy(data, f) for f in factors]).write(args.dst, TOOL, [args.src])
     except (DataError, OutputError, ValueError) as e:
         sys.exit(f"speed_perturb: error: {e}")
     print(f"{args.dst}: {len(data.utt2spk)} x {len(factors)} utterances (factors {args.factors})")

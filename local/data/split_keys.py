@@ -12,7 +12,9 @@ output keeps the input's line order.
 
 import argparse
 import heapq
+import math
 import sys
+from pathlib import Path
 
 from fileio.atomic import write_text
 from fileio.kaldi_table import DataError, read_lines, read_table
@@ -51,16 +53,26 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         lines = {}
-        for _, line in read_lines(args.table):
+        for number, line in read_lines(args.table):
             if line.strip():
-                lines[line.split(maxsplit=1)[0]] = line + "\n"
+                key = line.split(maxsplit=1)[0]
+                if key in lines:
+                    raise DataError(f"{args.table}:{number}: duplicate key '{key}'")
+                lines[key] = line + "\n"
         keys = list(lines)
         if not 1 <= args.nj <= len(keys):
             raise DataError(f"--nj {args.nj}: {args.table} has {len(keys)} lines to split")
         if "JOB" not in args.pattern:
             raise DataError(f"output pattern '{args.pattern}' has no JOB")
+        outputs = [Path(args.pattern.replace("JOB", str(job))) for job in range(1, args.nj + 1)]
+        inputs = {Path(p).resolve() for p in (args.table, args.lengths) if p}
+        for out in outputs:
+            if out.resolve() in inputs:
+                raise DataError(f"{out}: an output would overwrite an input")
+            if out.parent.exists() and not out.parent.is_dir():
+                raise DataError(f"{out}: {out.parent} is not a folder")
         if args.lengths:
-            lengths = {k: float(v.split()[0]) for k, v in read_table(args.lengths).items()}
+            lengths = read_lengths(args.lengths)
             missing = [k for k in keys if k not in lengths]
             if missing:
                 raise DataError(f"{args.lengths}: no length for '{missing[0]}'")
@@ -69,8 +81,22 @@ def main(argv=None):
             parts = split_by_count(keys, args.nj)
     except DataError as e:
         sys.exit(f"split_keys: error: {e}")
-    for job, part in enumerate(parts, start=1):
-        write_text(args.pattern.replace("JOB", str(job)), "".join(lines[k] for k in part))
+    for out, part in zip(outputs, parts):
+        write_text(out, "".join(lines[k] for k in part))
+
+
+def read_lengths(path):
+    """{key: length} of a table of non-negative numbers (the first word of a value)."""
+    lengths = {}
+    for key, value in read_table(path).items():
+        try:
+            lengths[key] = float(value.split()[0])
+        except ValueError:
+            lengths[key] = math.nan
+        if not (math.isfinite(lengths[key]) and lengths[key] >= 0):
+            number = next(n for n, line in read_lines(path) if line.split()[:1] == [key])
+            raise DataError(f"{path}:{number}: '{value}' is not a length")
+    return lengths
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ def main(argv=None):
     parser.add_argument("logdir")
     parser.add_argument("out_dir")
     args = parser.parse_args(argv)
+    if args.nj < 1:
+        parser.error(f"--nj {args.nj}: at least one job")
     try:
         n = merge(args.logdir, args.out_dir, args.nj)
     except DataError as e:

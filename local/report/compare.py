@@ -176,11 +176,19 @@ def aligned_table(header, rows):
     return "\n".join(lines)
 
 
-def positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def bounded(low, high):
+    """An argparse type: a whole number from low to high."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, not {value}")
+        return value
+
+    return parse
 
 
 def main(argv=None):
@@ -194,9 +202,11 @@ def main(argv=None):
     parser.add_argument("--utt2spk", help="speakers (ids become (spk-utt), as in score.sh)")
     parser.add_argument("--names", help='names of the systems, e.g. "fbank hubert" [the files]')
     parser.add_argument(
-        "--resamples", type=positive, default=bootstrap.RESAMPLES, help="[%(default)s]"
+        "--resamples", type=bounded(1, 100_000), default=bootstrap.RESAMPLES, help="[%(default)s]"
     )
-    parser.add_argument("--seed", type=int, default=bootstrap.SEED, help="[%(default)s]")
+    parser.add_argument(
+        "--seed", type=bounded(0, 2**32 - 1), default=bootstrap.SEED, help="[%(default)s]"
+    )
     args = parser.parse_args(argv)
     if len(args.hyps) < 2:
         parser.error("give at least two hypothesis files to compare")

@@ -388,7 +388,13 @@ def read_texts(ref_path, hyp_path, utt2spk_path=None):
     """References, hypotheses ({utt: text}) and speakers ({utt: spk})."""
     refs = read_reference(ref_path)
     hyps = read_hypotheses(hyp_path, refs, ref_path)
-    return refs, hyps, read_table(utt2spk_path) if utt2spk_path else {}
+    utt2spk = read_table(utt2spk_path) if utt2spk_path else {}
+    without = [u for u in hyps if utt2spk_path and u not in utt2spk]
+    if without:
+        raise DataError(
+            f"{utt2spk_path}: no speaker for {len(without)} scored utterances, e.g. '{without[0]}'"
+        )
+    return refs, hyps, utt2spk
 
 
 def trn_ids_of(refs, utt2spk):

@@ -178,6 +178,8 @@ def main(argv=None):
         for recipe in (args.aishell, args.wenetspeech):
             if not Path(recipe).is_dir():
                 raise DataError(f"{recipe}: no such recipe folder")
+            if not any((Path(recipe) / name).exists() for name in ("run.sh", "asr.sh", "exp")):
+                raise DataError(f"{recipe}: not a recipe folder (no run.sh, asr.sh or exp/)")
         text = tables(Path(args.aishell), Path(args.wenetspeech))
         if args.out:
             write_text(args.out, text, owned=owned.starts_with(TITLE))

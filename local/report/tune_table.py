@@ -20,7 +20,7 @@ from fileio.kaldi_table import DataError
 from local.report import owned
 from local.report.results import markdown_table, sum_avg
 
-SETTING = re.compile(r"^beam(\d+)_ctc([\d.]+)_lm([\d.]+)$")
+SETTING = re.compile(r"^beam(\d+)_ctc([^_/]+)_lm([^_/]+)$")
 TOOL = "local.report.tune_table"
 TITLE = "CER (%) on "  # the first line of grid.md
 our_grid = owned.starts_with(TITLE)
@@ -57,12 +57,20 @@ def check_outputs(tune_dir):
 
 def grid(tune_dir, dset):
     """{(beam, ctc weight, lm weight): CER} of every scored setting."""
-    found = {}
-    for result in Path(tune_dir).glob(f"*/{dset}/score_cer/result.txt"):
-        match = SETTING.match(result.parents[2].name)
-        if match:
-            beam, ctc, lm = int(match[1]), float(match[2]), float(match[3])
-            found[(beam, ctc, lm)] = float(sum_avg(result)[6])
+    found, folders = {}, {}
+    for result in sorted(Path(tune_dir).glob(f"*/{dset}/score_cer/result.txt")):
+        folder = result.parents[2]
+        match = SETTING.match(folder.name)
+        if not match:
+            continue
+        try:
+            setting = int(match[1]), float(match[2]), float(match[3])
+        except ValueError:
+            raise DataError(f"{folder}: the weights in its name are not numbers") from None
+        if setting in folders:
+            raise DataError(f"{folders[setting]} and {folder}: the same setting twice")
+        folders[setting] = folder
+        found[setting] = float(sum_avg(result)[6])
     return found
 
 

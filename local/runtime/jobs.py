@@ -58,14 +58,19 @@ class Job:
         self.log_file.write(f"# {shlex.join(self.argv)}\n# Started at {time.ctime()}\n#\n")
         self.log_file.flush()
         self.started = time.time()
-        self.process = subprocess.Popen(
-            self.argv,
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
+        try:
+            self.process = subprocess.Popen(
+                self.argv,
+                stdout=self.log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+        except OSError as e:  # not found, not executable: the job fails as bash's would
+            self.log_file.write(f"jobs: cannot run {self.argv[0]}: {e.strerror}\n")
+            self.log_file.flush()
+            self.process = subprocess.Popen(["sh", "-c", "exit 127"])
 
     def finish(self):
         code = self.process.returncode
@@ -220,11 +225,17 @@ def run_slurm(jobs, sbatch, script, env):
     for job in jobs:  # Slurm does not create folders; an old log would hide a task that never ran
         job.log.parent.mkdir(parents=True, exist_ok=True)
         job.log.unlink(missing_ok=True)
-    proc = subprocess.Popen(
-        sbatch, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True
-    )
-    proc.stdin.write(script)
-    proc.stdin.close()
+    try:
+        proc = subprocess.Popen(
+            sbatch, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True
+        )
+    except OSError as e:
+        sys.exit(f"jobs: cannot run {sbatch[0]} ({e.strerror}): is Slurm installed here?")
+    try:
+        proc.stdin.write(script)
+        proc.stdin.close()
+    except BrokenPipeError:  # sbatch ended before reading the script: it says why
+        pass
     job_id = proc.stdout.readline().strip().split(";")[0]  # printed at submission
 
     def stop(signum, _frame):
@@ -305,9 +316,17 @@ def main(argv=None):
         array_var, numbers = name, list(range(int(first), int(last) + 1))
         if not numbers:
             parser.error(f"{name}={first}:{last}: the first job number is after the last")
+    elif rest and re.match(r"^[A-Za-z_][A-Za-z_0-9]*=", rest[0]):
+        parser.error(f"'{rest[0]}': an array of jobs is written NAME=FIRST:LAST, e.g. JOB=1:4")
     if len(rest) < 2:
         parser.error("need LOG and COMMAND")
     log, command = rest[0], rest[1:]
+    if not log or log.endswith("/") or Path(log).is_dir():
+        parser.error(f"LOG '{log}': a file name is needed (it is a folder)")
+    if array_var and len(numbers) > 1 and array_var not in log:
+        parser.error(f"LOG '{log}' has no {array_var}: every job would write the same log")
+    if args.max_jobs_run < 0 or args.num_threads < 1 or args.gpu < 0:
+        parser.error("--max-jobs-run must be >= 0, --num-threads >= 1, --gpu >= 0")
     jobs = expand(array_var, numbers, log, command)
 
     env = dict(os.environ)

@@ -17,6 +17,7 @@ left out is counted by reason and listed in data/local/aishell/dropped.txt.
 import argparse
 import collections
 import os
+import re
 import shutil
 import sys
 import tarfile
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import soundfile
 
-from fileio.atomic import OutputError, check_output_dir, write_text
+from fileio.atomic import OutputError, check_output_dir, terminate_cleanly, write_text
 from fileio.kaldi_table import DataError, read_lines
 from local.data.datadir import DataDir
 from local.data.text_norm import normalize_mandarin
@@ -63,6 +64,9 @@ def unpack_archives(wav_dir, log):
     into place only when the whole archive could be read; a corrupt archive leaves
     nothing behind. Returns {archive name: reason} of the archives that failed."""
     unpacked, failed = 0, {}
+    for stale in wav_dir.glob(".*.tar.gz.*"):  # left by a run that was killed (kill -9)
+        if stale.is_dir() and re.fullmatch(r"\.[^/]+\.tar\.gz\.[a-z0-9_]{8}", stale.name):
+            shutil.rmtree(stale, ignore_errors=True)
     for archive in sorted(wav_dir.glob("*.tar.gz")):
         marker = wav_dir / f".{archive.name}.unpacked"
         if marker.exists():
@@ -118,7 +122,7 @@ def read_transcript(path, drops):
                 conflicts.add(utt)
             continue
         texts[utt] = text
-    return {utt: text for utt, text in texts.items() if utt not in conflicts}
+    return {utt: text for utt, text in texts.items() if utt not in conflicts}, conflicts
 
 
 def find_audio(wav_dir, drops):
@@ -154,19 +158,22 @@ def audio_problem(path, stats):
 
 
 def prepare(corpus_root, out_dir, expected_total=EXPECTED_TOTAL, log=print):
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise DataError(f"{out_dir}: not a folder (the output folder, e.g. data)")
     corpus = find_corpus(corpus_root)
     wav_dir = corpus / "wav"
     failed_archives = unpack_archives(wav_dir, log)
 
     drops = collections.defaultdict(list)
     notes = collections.Counter()
-    texts = read_transcript(corpus / TRANSCRIPT, drops)
+    texts, conflicts = read_transcript(corpus / TRANSCRIPT, drops)
     audio = find_audio(wav_dir, drops)
 
     kept = collections.defaultdict(dict)
     for utt, (split, spk, path) in sorted(audio.items()):
         if utt not in texts:
-            drops["audio without transcript"].append(str(path))
+            if utt not in conflicts:  # (counted once, as a conflict)
+                drops["audio without transcript"].append(str(path))
         elif not texts[utt]:
             drops["empty text"].append(utt)
         else:
@@ -198,7 +205,8 @@ def prepare(corpus_root, out_dir, expected_total=EXPECTED_TOTAL, log=print):
     report = [f"{reason}: {len(items)}" for reason, items in sorted(drops.items())]
     report += [f"{note}: {count}" for note, count in sorted(notes.items())]
     total = sum(len(v) for v in kept.values())
-    log(f"kept {total} utterances; dropped {sum(len(v) for v in drops.values())}")
+    lost = sum(len(v) for reason, v in drops.items() if reason != "duplicate transcript line")
+    log(f"kept {total} utterances; dropped {lost}")
     for line in report:
         log(f"  {line}")
     if expected_total and total != expected_total:
@@ -226,6 +234,7 @@ def main():
         help="warn when the number of kept utterances differs (0: never)",
     )
     args = parser.parse_args()
+    terminate_cleanly()  # a job runner's SIGTERM removes temporary outputs too
     try:
         prepare(args.corpus, args.out_dir, args.expected_total)
     except (DataError, OutputError) as e:

@@ -27,6 +27,7 @@ import argparse
 import codecs
 import collections
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,7 +37,14 @@ from pathlib import Path
 
 import ijson
 
-from fileio.atomic import OWNER_FILE, OutputError, check_output_dir, replace_dir, write_text
+from fileio.atomic import (
+    OWNER_FILE,
+    OutputError,
+    check_output_dir,
+    replace_dir,
+    terminate_cleanly,
+    write_text,
+)
 from fileio.kaldi_table import DataError
 
 # This recipe's own modules (json_entries, wenetspeech_entries) lie beside this script.
@@ -347,6 +355,9 @@ def prepare(
         check_output_dir(out_dir / SET_OF_TAG[tag], TOOL)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = Report()
+    for stale in out_dir.glob(".wenetspeech.*"):  # left by a run that was killed (kill -9)
+        if stale.is_dir() and re.fullmatch(r"\.wenetspeech\.[a-z0-9_]{8}", stale.name):
+            shutil.rmtree(stale, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=".wenetspeech.", dir=out_dir))
     try:
         parts = collect_in_parts(
@@ -441,6 +452,7 @@ def main():
         "past its end); false trusts the JSON durations",
     )
     args = parser.parse_args()
+    terminate_cleanly()  # a job runner's SIGTERM removes temporary outputs too
     try:
         prepare(
             args.corpus,
