@@ -1,5 +1,7 @@
 """Speed perturbation (ids, segments, lengths, pitch) and the audio dump."""
 
+import json
+
 import numpy as np
 import soundfile
 
@@ -289,3 +291,96 @@ def test_lm_text_check_finds_every_leaked_sentence(tmp_path):
     dev.write_text("d1 低头思故乡\n", encoding="utf-8")
     proc = run(["python", "-m", "local.data.check_lm_text", str(lm_text), str(dev), str(test)])
     assert proc.returncode == 0
+
+
+def test_ark_dump_holds_the_original_slices(tmp_path):
+    """--audio_format ark: one Kaldi wav ark per job, read back through wav.scp."""
+    import kaldiio
+
+    src, original = chirp_data_dir(tmp_path)
+    out = tmp_path / "dump"
+    run(
+        [
+            "python",
+            "-m",
+            "local.data.dump_audio",
+            "plan",
+            "--nj",
+            "2",
+            "--audio-format",
+            "ark",
+            str(src),
+            str(out),
+        ]
+    )
+    for job in ("1", "2"):
+        run(["python", "-m", "local.data.dump_audio", "run", "--job", job, str(out)])
+    run(["python", "-m", "local.data.dump_audio", "finish", str(out)])
+    assert (out / "audio_format").read_text().strip() == "ark"
+    table = read_table(out / "wav.scp")
+    assert all(value.startswith(str(out.resolve() / "data/format.")) for value in table.values())
+    for utt, (start, end) in SEGMENTS.items():
+        rate, samples = kaldiio.load_mat(table[utt])
+        assert rate == RATE
+        np.testing.assert_array_equal(samples, original[round(start * RATE) : round(end * RATE)])
+
+
+def test_an_interrupted_dump_job_goes_on_where_it_stopped(tmp_path):
+    """A job killed between two recordings (its progress file ending in a half-written
+    line) is rerun: finished recordings are kept, the others done, nothing twice."""
+    src, original = chirp_data_dir(tmp_path)
+    recordings = {}
+    for name in ("r2", "r3"):  # two more recordings: three in one job
+        soundfile.write(tmp_path / f"{name}.wav", original[: 3 * RATE], RATE, subtype="PCM_16")
+        recordings[name] = str(tmp_path / f"{name}.wav")
+    data = DataDir.read(src)
+    data.wav_scp.update(recordings)
+    for name in recordings:
+        data.segments[f"{name}-u"] = f"{name} 0.50 2.50"
+        data.text[f"{name}-u"], data.utt2spk[f"{name}-u"] = "文字", "spk"
+    data.write(tmp_path / "data3", "tests")
+    out = tmp_path / "dump"
+    run(["python", "-m", "local.data.dump_audio", "plan", str(tmp_path / "data3"), str(out)])
+    run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
+    job = tmp_path / "dump.tmp/data/format.1"
+    lines = (job / "progress.jsonl").read_text().splitlines(keepends=True)
+    assert len(lines) == 3
+    first = json.loads(lines[0])["recording"]
+    written = {
+        u: (job / f"{u}.flac").stat().st_mtime_ns for u, *_ in json.loads(lines[0])["written"]
+    }
+    # the state after a kill during the second recording: one done, one half-written line
+    (job / "progress.jsonl").write_text(lines[0] + lines[1][: len(lines[1]) // 2])
+    (job / ".done").unlink()
+    proc = run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
+    assert "resuming after 1 finished recordings" in proc.stdout
+    resumed = [
+        json.loads(line)["recording"] for line in (job / "progress.jsonl").read_text().splitlines()
+    ]
+    assert resumed[0] == first and sorted(resumed) == sorted(set(resumed)) and len(resumed) == 3
+    for utt, mtime in written.items():  # the finished recording was not written again
+        assert (job / f"{utt}.flac").stat().st_mtime_ns == mtime
+    run(["python", "-m", "local.data.dump_audio", "finish", str(out)])
+    assert len(read_table(out / "wav.scp")) == len(SEGMENTS) + 2
+
+
+def test_planning_again_keeps_the_finished_jobs_of_the_same_plan(tmp_path):
+    src, _ = chirp_data_dir(tmp_path)
+    out = tmp_path / "dump"
+    run(["python", "-m", "local.data.dump_audio", "plan", str(src), str(out)])
+    run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
+    run(["python", "-m", "local.data.dump_audio", "plan", str(src), str(out)])  # the same
+    assert (
+        "already done"
+        in run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)]).stdout
+    )
+    run(["python", "-m", "local.data.dump_audio", "plan", "--nj", "2", str(src), str(out)])
+    assert sorted(p.name for p in (tmp_path / "dump.tmp").iterdir()) == [
+        "keys.1",
+        "keys.2",
+        "plan.json",
+    ]  # another plan: the old jobs are gone
+    assert (
+        "already done"
+        not in run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)]).stdout
+    )
