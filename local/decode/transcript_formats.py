@@ -7,8 +7,9 @@
 
 Reads Results, writes strings. In the text line the transcript never holds a tab
 or a line break (they become spaces), so the line splits at its last tab into the
-source and the transcript. Segments without text get no cue. WebVTT cue text has
-&, < and > escaped as the format requires (`&lt;unk&gt;`); SRT has no escapes.
+source and the transcript (a line break in a file name is written as \\n). Segments
+without text get no cue. WebVTT cue text has &, < and > escaped as the format
+requires (`&lt;unk&gt;`); SRT has no escapes.
 """
 
 import datetime
@@ -24,7 +25,8 @@ def one_line(text):
 
 
 def text_line(result):
-    return f"{result.source}\t{one_line(result.text)}"
+    source = result.source.replace("\n", "\\n").replace("\r", "\\r")  # one line per file
+    return f"{source}\t{one_line(result.text)}"
 
 
 def json_line(result):
