@@ -95,7 +95,10 @@ def build_model(folder, tokens, tiny, stock=False, dtype="float32", config_file=
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         yaml.safe_dump(config, f)
     parser = ASRTask.get_parser()
-    args = parser.parse_args(["--config", f.name, "--token_list", str(tokens)])
+    args = parser.parse_args(
+        ["--config", f.name, "--token_list", str(tokens), "--token_type", "char"]
+        + ["--non_linguistic_symbols", "none", "--cleaner", "none", "--g2p", "none"]
+    )
     model = ASRTask.build_model(args)
     model.args = args  # for writing a config.yaml beside the model (bench/stages.py)
     for name, p in model.named_parameters():

@@ -11,8 +11,9 @@ audio it processed: per hour of input audio:
     the 3-speed set against the dump of the set alone) and the dump (stage 3);
   - stage-6 statistics: FBank (espnet2's statistics job), and the SSL LARGE
     architecture (hubert-large, random weights) in a full pass and on the default
-    sample (--ssl_stats_utts 500); each as a fixed cost (start-up, model) plus a
-    cost per audio second, from two job sizes;
+    sample (--ssl_stats_utts 500); each as a fixed cost per job (start-up, model:
+    a job over 2 utterances) plus a cost per audio second (the model's
+    collect_feats over the utterances in a process of its own);
   - one training step of the real-size Aishell configs (FBank and hubert-large,
     Conformer 12 x 256, random weights; the real batch, 62.5 s / 187.5 s of audio per
     GPU, cut to --train_seconds here);
@@ -72,15 +73,15 @@ def py(module, *args):
     return " ".join(["python", "-m", module, *map(str, args)])
 
 
-def prepare(work, utts):
-    """data/train: `utts` training utterances of the mini corpus (wav files)."""
+def prepare(work, utts, name="train"):
+    """data/<name>: `utts` training utterances of the mini corpus (wav files)."""
     import soundfile
 
     texts = dict(
         line.split(" ", 1)
         for line in (MINI / "transcript/aishell_transcript_v0.8.txt").read_text().splitlines()
     )
-    audio, data = work / "audio", work / "data/train"
+    audio, data = work / f"audio_{name}", work / f"data/{name}"
     audio.mkdir(parents=True)
     data.mkdir(parents=True)
     rows, seconds = [], 0.0
@@ -105,24 +106,6 @@ def prepare(work, utts):
     tokens = ["<blank>", "<unk>", *chars] + [f"x{i}" for i in range(4234 - len(chars) - 3)]
     (work / "tokens.txt").write_text("\n".join(tokens + ["<sos/eos>"]) + "\n")
     return seconds
-
-
-def subset(data, out, n):
-    """The first n utterances of a data folder; their audio seconds."""
-    import soundfile
-
-    out.mkdir(parents=True)
-    keep = [line.split()[0] for line in (data / "wav.scp").read_text().splitlines()[:n]]
-    for name in ("wav.scp", "text", "utt2spk"):
-        lines = (data / name).read_text().splitlines()
-        (out / name).write_text("".join(f"{x}\n" for x in lines if x.split()[0] in keep))
-    spk2utt = {}
-    for line in (out / "utt2spk").read_text().splitlines():
-        utt, spk = line.split()
-        spk2utt.setdefault(spk, []).append(utt)
-    (out / "spk2utt").write_text("".join(f"{s} {' '.join(u)}\n" for s, u in spk2utt.items()))
-    wavs = [line.split()[1] for line in (out / "wav.scp").read_text().splitlines()]
-    return sum(soundfile.info(w).duration for w in wavs)
 
 
 def dump(work, dset):
@@ -163,13 +146,16 @@ def stats_job(work, config, keys, extra=""):
     )
 
 
-def two_point(work, config, small, large, extra=""):
-    """Fixed cost (s), cost per audio second, peak MB of statistics jobs."""
-    (k1, a1), (k2, a2) = small, large
-    t1, m1 = stats_job(work, config, k1, extra)
-    t2, m2 = stats_job(work, config, k2, extra)
-    rate = max(t2 - t1, 0.0) / (a2 - a1)
-    return {"fixed_s": max(t1 - a1 * rate, 0.0), "per_audio_s": rate, "peak_mb": max(m1, m2)}
+def stats_costs(work, config, small, large, kind):
+    """Fixed cost (s) of a statistics job (a job over 2 utterances less their share),
+    cost per audio second (the features of `large` computed in a process of its own,
+    batches of 20 as the job makes them), peak MB of a job over `large`."""
+    (k1, a1), (k2, _) = small, large
+    t1, _ = stats_job(work, config, k1)
+    _, peak = stats_job(work, config, k2)
+    result, _, _ = run_worker(work, f"rate_{kind}", 0, keys=k2)
+    rate = result["seconds"] / result["audio_s"]
+    return {"fixed_s": max(t1 - a1 * rate, 0.0), "per_audio_s": rate, "peak_mb": peak}
 
 
 def hubert_large_config(work):
@@ -244,19 +230,50 @@ def worker_save_fbank(work):
     (exp / "config.yaml").write_text(yaml.safe_dump(vars(model.args), allow_unicode=True))
 
 
+def worker_rate(work, kind, keys):
+    """Seconds the statistics' features (model.collect_feats) take for the utterances
+    of `keys`, in batches of 20."""
+    import soundfile
+    import torch
+    from gpu_check import build_model
+
+    torch.set_num_threads(2)
+    folder = work / "hubert-large" if kind == "ssl" else None
+    name = "hubert_large" if kind == "ssl" else "fbank"
+    config = AISHELL_CONF / f"train_asr_conformer_{name}.yaml"
+    model = build_model(folder, work / "tokens.txt", False, config_file=config).eval()
+    scp = dict(line.split(maxsplit=1) for line in (work / "dump/train_sp/wav.scp").open())
+    utts = [line.split()[0] for line in Path(keys).read_text().splitlines()]
+    wavs = [torch.from_numpy(soundfile.read(scp[u].strip(), dtype="float32")[0]) for u in utts]
+    audio = sum(len(w) for w in wavs) / 16000
+    start = time.perf_counter()
+    with torch.no_grad():
+        for i in range(0, len(wavs), 20):
+            part = wavs[i : i + 20]
+            model.collect_feats(
+                speech=torch.nn.utils.rnn.pad_sequence(part, batch_first=True),
+                speech_lengths=torch.tensor([len(w) for w in part]),
+                text=torch.zeros(len(part), 1, dtype=torch.long),
+                text_lengths=torch.ones(len(part), dtype=torch.long),
+            )
+    print(json.dumps({"seconds": time.perf_counter() - start, "audio_s": audio}))
+
+
 def worker(args):
     work = Path(args.work)
     if args.worker == "save_fbank":
         worker_save_fbank(work)
+    elif args.worker.startswith("rate_"):
+        worker_rate(work, args.worker.removeprefix("rate_"), args.keys)
     else:
         worker_train(work, args.worker.removeprefix("train_"), args.train_seconds)
 
 
-def run_worker(work, name, train_seconds):
+def run_worker(work, name, train_seconds, keys=""):
     out = Path(tempfile.mkdtemp(dir=work, prefix=f"{name}.")) / "result.json"
     seconds, peak = sh(
         f"python {__file__} --worker {name} --work {work} --train_seconds {train_seconds} "
-        f"> {out} 2> {out}.log"
+        f"{f'--keys {keys}' if keys else ''} > {out} 2> {out}.log"
     )
     lines = [line for line in out.read_text().splitlines() if line.startswith("{")]
     return (json.loads(lines[-1]) if lines else {}), seconds, peak
@@ -278,6 +295,8 @@ def decode(work, keys):
 
 
 def hours(seconds):
+    if seconds < 3600:
+        return f"{max(seconds / 60, 1):.0f} min" if seconds >= 30 else "< 1 min"
     return f"{seconds / 3600:,.1f} h"
 
 
@@ -367,6 +386,7 @@ def main():
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
+    parser.add_argument("--keys", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args)
@@ -378,22 +398,23 @@ def main():
     m = {}
     print(f"{args.utts} utterances, {seconds:.0f} s of audio ({work})", flush=True)
 
-    small_seconds = subset(work / "data/train", work / "data/small", args.utts // 6)
+    # the dump: the whole training set of the mini corpus against --utts of it (a
+    # dump takes seconds per hour: the difference of two sizes, start-up costs apart)
+    big_seconds = prepare(work, 10**6, name="big")
     perturb = py("local.data.speed_perturb", "--factors", repr("0.9 1.0 1.1"))
     t_sp, mem_sp = sh(f"cd {work} && {perturb} data/train data/train_sp")
-    sh(f"cd {work} && {perturb} data/small data/small_sp")
-    # per input second: the difference of two sizes (start-up costs apart)
-    extra = seconds - small_seconds
-    dumps = {d: dump(work, d) for d in ("small", "train", "small_sp", "train_sp")}
-    dump_rate = (dumps["train"][0] - dumps["small"][0]) / extra
-    sp_rate = (dumps["train_sp"][0] - dumps["small_sp"][0]) / extra
+    sh(f"cd {work} && {perturb} data/big data/big_sp")
+    extra = big_seconds - seconds
+    dumps = {d: dump(work, d) for d in ("train", "big", "train_sp", "big_sp")}
+    dump_rate = (dumps["big"][0] - dumps["train"][0]) / extra
+    sp_rate = (dumps["big_sp"][0] - dumps["train_sp"][0]) / extra
     m["dump_per_h"] = dump_rate * 3600
     m["sp_dump_per_h"] = sp_rate * 3600
     m["stage2_s"] = t_sp
     print(
         f"stage 2 (tables only): {t_sp:.1f} s ({mem_sp:.0f} MB); per input hour: dump "
-        f"{dump_rate * 3600:.0f} s (peak {dumps['train'][1]:.0f} MB), dump of the 3 speeds "
-        f"{sp_rate * 3600:.0f} s (peak {dumps['train_sp'][1]:.0f} MB): speed perturbation "
+        f"{dump_rate * 3600:.0f} s (peak {dumps['big'][1]:.0f} MB), dump of the 3 speeds "
+        f"{sp_rate * 3600:.0f} s (peak {dumps['big_sp'][1]:.0f} MB): speed perturbation "
         f"costs {(sp_rate - dump_rate) * 3600:.0f} s per input hour",
         flush=True,
     )
@@ -401,14 +422,16 @@ def main():
     one = keys_file(work, "train_sp", 1, "keys_1.scp")
     small = keys_file(work, "train_sp", 2, "keys_2.scp")
     total = len((work / "dump/train_sp/wav.scp").read_text().splitlines())
-    m["fbank"] = two_point(
+    m["fbank"] = stats_costs(
         work,
         AISHELL_CONF / "train_asr_conformer_fbank.yaml",
         small,
         keys_file(work, "train_sp", total, "keys_all.scp"),
+        "fbank",
     )
     ssl_config, _ = hubert_large_config(work)
-    m["ssl"] = two_point(work, ssl_config, small, keys_file(work, "train_sp", 12, "keys_12.scp"))
+    ssl_keys = keys_file(work, "train_sp", 12, "keys_12.scp")
+    m["ssl"] = stats_costs(work, ssl_config, small, ssl_keys, "ssl")
     del one
     for kind in ("fbank", "ssl"):
         s = m[kind]
@@ -459,7 +482,10 @@ def main():
             f"{os.cpu_count()} CPU cores, no GPU; `python bench/stages.py --cores {args.cores} "
             f"--gpus {args.gpus}` ({time.time() - started:.0f} s). Measured on {seconds:.0f} s "
             f"of the mini corpus ({args.utts} utterances, 1-3 s), extrapolated per hour; "
-            "random weights; CPU stages assumed to scale linearly with cores.",
+            "random weights; CPU stages assumed to scale linearly with cores. Peak memory "
+            "(printed by the command) is the most the process tree held at once: the "
+            "statistics jobs' 8 data-loader workers are forked after the model is built and "
+            "each counts the model's pages again.",
             "",
             header,
             *rows,
