@@ -104,6 +104,9 @@ def check_output_dir(path, tool, force=None, inputs=()):
                 f"{path}: the output folder holds the input {source}; "
                 "choose an output folder that does not contain it"
             )
+    here = Path.cwd().resolve()
+    if resolved == here or resolved in here.parents:
+        raise OutputError(f"{path}: the current folder or one above it; choose an output folder")
     if not os.path.lexists(path):
         return
     if not path.is_dir() or path.is_symlink():

@@ -19,11 +19,12 @@ wrote it (its .written_by marker), otherwise the command stops naming it.
 
 import argparse
 import sys
+import zipfile
 from pathlib import Path
 
 import torch
 
-from fileio.atomic import OutputError, atomic_dir, atomic_file, umask
+from fileio.atomic import OutputError, atomic_dir, atomic_file, check_output_dir, umask
 from frontend.convert_fairseq import hf_configs, hf_name, weight_norm_names
 
 TOOL = "frontend.make_tiny_models"
@@ -172,12 +173,35 @@ def make(kind, size, out_dir, seed=0):
         "cfg": cfg,
         "model": weights,
         "optimizer_history": [],
-        "extra_state": {"epoch": 1},
+        "extra_state": {"epoch": 1, "written_by": TOOL},
         "task_state": {},
     }
-    with atomic_file(Path(out_dir) / f"{name}-fairseq-ckpt.pt", mode="wb") as f:
+    with atomic_file(checkpoint_path(out_dir, kind, size), mode="wb", owned=ours) as f:
         torch.save(checkpoint, f)
     return folder
+
+
+def checkpoint_path(out_dir, kind, size):
+    return Path(out_dir) / f"tiny-{kind}-{size}-fairseq-ckpt.pt"
+
+
+def ours(path):
+    """Whether a checkpoint file is one this tool wrote (its pickle names the tool)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+            return bool(pickles) and TOOL.encode() in archive.read(pickles[0])
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def check_outputs(out_dir, models):
+    """Refuse (OutputError) before anything is written when an output is not ours."""
+    for kind, size in models:
+        check_output_dir(Path(out_dir) / f"tiny-{kind}-{size}", TOOL)
+        path = checkpoint_path(out_dir, kind, size)
+        if path.exists() and not (path.is_file() and ours(path)):
+            raise OutputError(f"{path}: exists and was not written by this tool; not replaced")
 
 
 def main(argv=None):
@@ -187,8 +211,10 @@ def main(argv=None):
     parser.add_argument("out_dir")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    models = [(k, s) for k in ("hubert", "wav2vec2") for s in SIZES]
     try:
-        for i, (kind, size) in enumerate([(k, s) for k in ("hubert", "wav2vec2") for s in SIZES]):
+        check_outputs(args.out_dir, models)
+        for i, (kind, size) in enumerate(models):
             print(make(kind, size, args.out_dir, seed=args.seed + i))
     except OutputError as e:
         sys.exit(f"frontend.make_tiny_models: error: {e}")

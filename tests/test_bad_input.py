@@ -509,3 +509,11 @@ def test_an_imported_set_that_is_a_pipe_is_refused(tmp_path):
     )
     check_refused(proc, src / "wav.scp")
     assert "pipe command" in proc.stderr
+
+
+def test_tiny_models_never_replace_a_foreign_file(tmp_path):
+    (tmp_path / "tiny-hubert-base-fairseq-ckpt.pt").write_text("my checkpoint")
+    proc = run(["python", "-m", "frontend.make_tiny_models", str(tmp_path)], check=False)
+    check_refused(proc, tmp_path / "tiny-hubert-base-fairseq-ckpt.pt")
+    assert sorted(os.listdir(tmp_path)) == ["tiny-hubert-base-fairseq-ckpt.pt"]  # nothing made
+    assert (tmp_path / "tiny-hubert-base-fairseq-ckpt.pt").read_text() == "my checkpoint"

@@ -128,3 +128,15 @@ def test_line_ends_and_marks_that_would_merge_or_hide_lines_are_refused(tmp_path
         read_table(path)
     path.write_bytes("u1 你好\r\nu2 再见\r\n".encode())  # Windows line ends are fine
     assert read_table(path) == {"u1": "你好", "u2": "再见"}
+
+
+def test_the_current_folder_is_never_an_output(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "mine.txt").write_text("x")
+    monkeypatch.chdir(work)
+    for out in (".", "..", str(work)):
+        refused = pytest.raises(OutputError, match="the current folder")
+        with refused, atomic_dir(out, "tool", force=True):
+            pass
+    assert (work / "mine.txt").read_text() == "x"
