@@ -57,17 +57,12 @@ def sclite():
 def finished_recipe(tmp_path_factory):
     """Stages 1-10 of the shared driver with the tiny FBank config on 60 utterances
     of the mini corpus (48 training utterances x 3 speeds): (folder, env, process)."""
-    from recipe import DRIVER_ARGS, make_recipe, mini_subset
+    from recipe import asr_sh, make_recipe, mini_subset
 
     tmp = tmp_path_factory.mktemp("e2e")
     corpus = mini_subset(tmp / "corpus", {"S0001": 24, "S0002": 24, "S0010": 6, "S0012": 6})
     folder, env = make_recipe(tmp / "asr1", corpus)
-    proc = run(
-        ["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1"],
-        cwd=folder,
-        check=False,
-        **env,
-    )
+    proc = asr_sh(folder, env, check=False)
     assert proc.returncode == 0, proc.stderr[-5000:]
     return folder, env, proc
 
@@ -77,26 +72,11 @@ def ssl_experiment(finished_recipe, tmp_path_factory):
     """Stages 6-10 of the tiny SSL config (a tiny HuBERT-LARGE-type fairseq
     checkpoint, converted by the driver) beside the FBank experiment:
     (folder, env, process); the experiment is exp/asr_train_asr_tiny_ssl_sp."""
-    from recipe import DRIVER_ARGS
+    from recipe import asr_sh
 
     folder, env, _ = finished_recipe
     models = tmp_path_factory.mktemp("tiny_ssl")
     run(["python", "-m", "frontend.make_tiny_models", str(models)])
     env = dict(env, TINY_HUBERT_LARGE=str(models / "tiny-hubert-large-fairseq-ckpt.pt"))
-    proc = run(
-        [
-            "./asr.sh",
-            *DRIVER_ARGS,
-            "--speed_perturb_factors",
-            "0.9 1.0 1.1",
-            "--stage",
-            "6",
-            "--stop_stage",
-            "10",
-            "--asr_config",
-            "conf/train_asr_tiny_ssl.yaml",
-        ],
-        cwd=folder,
-        **env,
-    )
+    proc = asr_sh(folder, env, stage=6, stop_stage=10, asr_config="conf/train_asr_tiny_ssl.yaml")
     return folder, env, proc

@@ -5,7 +5,7 @@ import tarfile
 from pathlib import Path
 
 from aishell_corpus import AishellCorpus
-from conftest import ROOT
+from conftest import ROOT, run
 
 MINI = ROOT / "egs2/mini_zh/asr1"
 MINI_CORPUS = MINI / "corpus/data_aishell"
@@ -50,23 +50,29 @@ def make_recipe(folder, corpus, recipe="mini_zh", corpus_variable="MINI_ZH"):
     return folder, {corpus_variable: str(corpus)}
 
 
-DRIVER_ARGS = [
-    "--train_set",
-    "train",
-    "--valid_set",
-    "dev",
-    "--test_sets",
-    "dev test",
-    "--asr_config",
-    "conf/train_asr_tiny.yaml",
-    "--lm_config",
-    "conf/train_lm_tiny.yaml",
-    "--inference_config",
-    "conf/decode_tiny.yaml",
-    "--inference_asr_model",
-    "valid.acc.ave_2best.pth",
-    "--nj",
-    "2",
-    "--inference_nj",
-    "2",
-]
+# The options of the tiny test recipe; a test changes or adds some by keyword.
+DRIVER_OPTIONS = {
+    "train_set": "train",
+    "valid_set": "dev",
+    "test_sets": "dev test",
+    "speed_perturb_factors": "0.9 1.0 1.1",
+    "asr_config": "conf/train_asr_tiny.yaml",
+    "lm_config": "conf/train_lm_tiny.yaml",
+    "inference_config": "conf/decode_tiny.yaml",
+    "inference_asr_model": "valid.acc.ave_2best.pth",
+    "nj": 2,
+    "inference_nj": 2,
+}
+
+
+def driver_command(**options):
+    """./asr.sh with the test recipe's options, `options` (name=value) changed or added."""
+    merged = {**DRIVER_OPTIONS, **options}
+    return ["./asr.sh"] + [
+        word for name, value in merged.items() for word in (f"--{name}", str(value))
+    ]
+
+
+def asr_sh(folder, env, check=True, **options):
+    """Run the driver in a test recipe folder; the CompletedProcess."""
+    return run(driver_command(**options), cwd=folder, check=check, **env)

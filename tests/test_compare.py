@@ -315,7 +315,7 @@ def test_kaldi_variants_compare_as_the_clean_files(tmp_path):
         ("one hypothesis", ["ref", "a"], "at least two"),
         ("names", ["ref", "a", "b", "--names", "x"], "--names has 1 names"),
         ("same names", ["ref", "a", "b", "--names", "x x"], "different names"),
-        ("resamples", ["ref", "a", "b", "--resamples", "0"], "at least 1"),
+        ("resamples", ["ref", "a", "b", "--resamples", "0"], "must be from 1 to"),
         ("space in a name", ["ref", "a", "my b"], "white space"),
         ("missing file", ["ref", "a", "nothere"], "nothere: no such file"),
         ("unknown utterance", ["ref", "a", "extra"], "extra: 1 utterances have no reference"),

@@ -7,10 +7,10 @@ import zipfile
 import pytest
 import torch
 
-from conftest import ROOT, run
+from conftest import ROOT
 from fileio.kaldi_table import read_table
 from local.report.results import sum_avg
-from recipe import DRIVER_ARGS
+from recipe import asr_sh
 
 
 def espnet_lm_log_prob(lm_exp, text):
@@ -84,11 +84,7 @@ def test_rerun_skips_finished_stages(finished_recipe):
     before = dumped.stat().st_mtime_ns
     logs = sorted((folder / "exp").rglob("*.log"))
     log_times = [log.stat().st_mtime_ns for log in logs]
-    proc = run(
-        ["./asr.sh", *DRIVER_ARGS, "--speed_perturb_factors", "0.9 1.0 1.1", "--stop_stage", "7"],
-        cwd=folder,
-        **env,
-    )
+    proc = asr_sh(folder, env, stop_stage=7)
     done = re.findall(r"already done \((\S+)\)", proc.stderr)
     assert done == [
         "data/.done",
@@ -110,24 +106,15 @@ def test_rerun_skips_finished_stages(finished_recipe):
 
 def test_failing_stage_stops_with_its_log(finished_recipe):
     folder, env, _ = finished_recipe
-    proc = run(
-        [
-            "./asr.sh",
-            *DRIVER_ARGS,
-            "--stage",
-            "6",
-            "--stop_stage",
-            "7",
-            "--asr_tag",
-            "broken",
-            "--asr_stats_dir",
-            "exp/asr_train_asr_tiny_sp/stats",
-            "--asr_args",
-            "--no_such_option 1",
-        ],
-        cwd=folder,
+    proc = asr_sh(
+        folder,
+        env,
         check=False,
-        **env,
+        stage=6,
+        stop_stage=7,
+        asr_tag="broken",
+        asr_stats_dir="exp/asr_train_asr_tiny_sp/stats",
+        asr_args="--no_such_option 1",
     )
     assert proc.returncode != 0
     assert "exp/asr_broken/log/train.log" in proc.stderr
@@ -157,25 +144,8 @@ def test_ssl_frontend_from_a_fairseq_checkpoint(ssl_experiment):
 
 def test_lm_rescoring_stage_picks_the_best_total_score(finished_recipe):
     folder, env, _ = finished_recipe
-    proc = run(
-        [
-            "./asr.sh",
-            *DRIVER_ARGS,
-            "--speed_perturb_factors",
-            "0.9 1.0 1.1",
-            "--stage",
-            "11",
-            "--stop_stage",
-            "11",
-            "--nbest",
-            "3",
-            "--test_sets",
-            "test",
-            "--rescore_lm_weight",
-            "0.7",
-        ],
-        cwd=folder,
-        **env,
+    proc = asr_sh(
+        folder, env, stage=11, stop_stage=11, nbest=3, test_sets="test", rescore_lm_weight="0.7"
     )
     exp = folder / "exp/asr_train_asr_tiny_sp"
     tag = "decode_decode_tiny_nbest3_rescore_lm_train_lm_tiny_valid.acc.ave_2best"
@@ -205,27 +175,15 @@ def test_lm_rescoring_stage_picks_the_best_total_score(finished_recipe):
 
 def test_tuning_stage_searches_the_grid_on_dev(finished_recipe):
     folder, env, _ = finished_recipe
-    proc = run(
-        [
-            "./asr.sh",
-            *DRIVER_ARGS,
-            "--speed_perturb_factors",
-            "0.9 1.0 1.1",
-            "--stage",
-            "12",
-            "--stop_stage",
-            "12",
-            "--tune_beams",
-            "2",
-            "--tune_ctc_weights",
-            "0.3",
-            "--tune_lm_weights",
-            "0.0 0.5",
-            "--test_sets",
-            "test",
-        ],
-        cwd=folder,
-        **env,
+    proc = asr_sh(
+        folder,
+        env,
+        stage=12,
+        stop_stage=12,
+        tune_beams=2,
+        tune_ctc_weights="0.3",
+        tune_lm_weights="0.0 0.5",
+        test_sets="test",
     )
     exp = folder / "exp/asr_train_asr_tiny_sp"
     tune = exp / "tune_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
@@ -253,25 +211,13 @@ def test_decoding_through_slurm_gives_the_local_hypotheses(
     shutil.copy(ROOT / "tests/conf/decode_tiny.yaml", config)
     controller_log = slurm_cluster.logs / "slurmctld.log"
     submitted_before = controller_log.read_text(errors="replace").count("submit_batch_job")
-    proc = run(
-        [
-            "./asr.sh",
-            *DRIVER_ARGS,
-            "--speed_perturb_factors",
-            "0.9 1.0 1.1",
-            "--stage",
-            "7",
-            "--stop_stage",
-            "7",
-            "--inference_config",
-            str(config),
-            "--test_sets",
-            "test",
-        ],
-        cwd=folder,
-        cmd_backend="slurm",
-        **slurm_cluster.env,
-        **env,
+    proc = asr_sh(
+        folder,
+        {**env, **slurm_cluster.env, "cmd_backend": "slurm"},
+        stage=7,
+        stop_stage=7,
+        inference_config=str(config),
+        test_sets="test",
     )
     assert "python -m local.runtime.jobs --backend slurm JOB=1:2" in proc.stderr
     submitted = controller_log.read_text(errors="replace").count("submit_batch_job")
@@ -299,25 +245,14 @@ def test_batched_decoding_gives_espnets_hypotheses(finished_recipe, tmp_path):
     folder, env, _ = finished_recipe
     config = tmp_path / "decode_espnet.yaml"
     shutil.copy(ROOT / "tests/conf/decode_tiny.yaml", config)
-    proc = run(
-        [
-            "./asr.sh",
-            *DRIVER_ARGS,
-            "--speed_perturb_factors",
-            "0.9 1.0 1.1",
-            "--stage",
-            "7",
-            "--stop_stage",
-            "7",
-            "--inference_config",
-            str(config),
-            "--inference_impl",
-            "espnet",
-            "--test_sets",
-            "test",
-        ],
-        cwd=folder,
-        **env,
+    proc = asr_sh(
+        folder,
+        env,
+        stage=7,
+        stop_stage=7,
+        inference_config=str(config),
+        inference_impl="espnet",
+        test_sets="test",
     )
     assert "local.runtime.espnet_bin asr_inference --batch_size 1" in proc.stderr
     exp = folder / "exp/asr_train_asr_tiny_sp"
@@ -348,29 +283,15 @@ def test_training_in_two_gloo_processes_through_slurm(finished_recipe, slurm_clu
     by srun as two tasks of one Slurm job, ranks from Slurm's environment: the same
     path as --num_nodes on a GPU cluster."""
     folder, env, _ = finished_recipe
-    proc = run(
-        [
-            "./asr.sh",
-            *DRIVER_ARGS,
-            "--speed_perturb_factors",
-            "0.9 1.0 1.1",
-            "--stage",
-            "6",
-            "--stop_stage",
-            "6",
-            "--asr_tag",
-            "tiny_gloo",
-            "--asr_stats_dir",
-            "exp/asr_train_asr_tiny_sp/stats",
-            "--cpu_procs",
-            "2",
-            "--asr_args",
-            "--max_epoch 1",
-        ],
-        cwd=folder,
-        cmd_backend="slurm",
-        **slurm_cluster.env,
-        **env,
+    proc = asr_sh(
+        folder,
+        {**env, **slurm_cluster.env, "cmd_backend": "slurm"},
+        stage=6,
+        stop_stage=6,
+        asr_tag="tiny_gloo",
+        asr_stats_dir="exp/asr_train_asr_tiny_sp/stats",
+        cpu_procs=2,
+        asr_args="--max_epoch 1",
     )
     assert "--num_nodes 1 --tasks_per_node 2" in proc.stderr
     assert (
@@ -390,29 +311,15 @@ def test_training_on_two_nodes_through_slurm(finished_recipe, slurm_cluster):
     """--num_nodes 2 (one gloo process per node): one Slurm job over both nodes of the
     test cluster, one srun task on each, the rendezvous through the shared exp/."""
     folder, env, _ = finished_recipe
-    proc = run(
-        [
-            "./asr.sh",
-            *DRIVER_ARGS,
-            "--speed_perturb_factors",
-            "0.9 1.0 1.1",
-            "--stage",
-            "6",
-            "--stop_stage",
-            "6",
-            "--asr_tag",
-            "tiny_two_nodes",
-            "--asr_stats_dir",
-            "exp/asr_train_asr_tiny_sp/stats",
-            "--num_nodes",
-            "2",
-            "--asr_args",
-            "--max_epoch 1",
-        ],
-        cwd=folder,
-        cmd_backend="slurm",
-        **slurm_cluster.env,
-        **env,
+    proc = asr_sh(
+        folder,
+        {**env, **slurm_cluster.env, "cmd_backend": "slurm"},
+        stage=6,
+        stop_stage=6,
+        asr_tag="tiny_two_nodes",
+        asr_stats_dir="exp/asr_train_asr_tiny_sp/stats",
+        num_nodes=2,
+        asr_args="--max_epoch 1",
     )
     assert "--num_nodes 2 --tasks_per_node 1" in proc.stderr
     exp = folder / "exp/asr_tiny_two_nodes"
@@ -424,23 +331,7 @@ def test_training_on_two_nodes_through_slurm(finished_recipe, slurm_cluster):
 
 def test_several_nodes_need_slurm(finished_recipe):
     folder, env, _ = finished_recipe
-    proc = run(
-        [
-            "./asr.sh",
-            *DRIVER_ARGS,
-            "--stage",
-            "6",
-            "--stop_stage",
-            "6",
-            "--asr_tag",
-            "tiny_nodes",
-            "--ngpu",
-            "1",
-            "--num_nodes",
-            "2",
-        ],
-        cwd=folder,
-        check=False,
-        **env,
+    proc = asr_sh(
+        folder, env, check=False, stage=6, stop_stage=6, asr_tag="tiny_nodes", ngpu=1, num_nodes=2
     )
     assert proc.returncode != 0 and "cmd_backend=slurm" in proc.stderr

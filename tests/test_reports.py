@@ -277,7 +277,7 @@ def test_summary_names_a_broken_result_and_keeps_foreign_files(tmp_path):
 def test_seed_tables_show_intervals_and_p_values(tmp_path):
     recipe = fake_recipe(tmp_path / "egs2/aishell/asr1")
     other = tmp_path / "egs2/wenetspeech/asr1"
-    other.mkdir(parents=True)
+    (other / "exp").mkdir(parents=True)  # a recipe with nothing trained yet
     proc = python("local.seed_tables", "--aishell", str(recipe), "--wenetspeech", str(other))
     rows = {
         line.split("|")[3]: line.split("|")

@@ -169,6 +169,18 @@ def squeue(cluster):
     return [line.split()[0] for line in proc.stdout.splitlines() if line.strip()]
 
 
+def start_jobs(cluster, cwd, *args):
+    """The job runner on the cluster, running in the background (a Popen)."""
+    return subprocess.Popen(
+        ["python", "-m", "local.runtime.jobs", "--backend", "slurm", *args],
+        cwd=cwd,
+        env=project_env(**cluster.env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def wait_for(condition, timeout=60, what="a condition"):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -190,22 +202,12 @@ def test_sbatch_refusing_the_job_is_a_failure(slurm_cluster, tmp_path):
 
 
 def test_cancelled_task_is_a_failure_naming_its_log(slurm_cluster, tmp_path):
-    runner = subprocess.Popen(
-        [
-            "python",
-            "-m",
-            "local.runtime.jobs",
-            "--backend",
-            "slurm",
-            "JOB=1:2",
-            "x.JOB.log",
-            "[ JOB = 1 ] || sleep 300; echo job JOB done",
-        ],
-        cwd=tmp_path,
-        env=project_env(**slurm_cluster.env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    runner = start_jobs(
+        slurm_cluster,
+        tmp_path,
+        "JOB=1:2",
+        "x.JOB.log",
+        "[ JOB = 1 ] || sleep 300; echo job JOB done",
     )
     wait_for(
         lambda: (
@@ -235,23 +237,7 @@ def test_task_over_its_time_limit_is_a_failure(slurm_cluster, tmp_path):
 
 
 def test_ctrl_c_cancels_the_submitted_jobs(slurm_cluster, tmp_path):
-    runner = subprocess.Popen(
-        [
-            "python",
-            "-m",
-            "local.runtime.jobs",
-            "--backend",
-            "slurm",
-            "JOB=1:2",
-            "x.JOB.log",
-            "sleep 300",
-        ],
-        cwd=tmp_path,
-        env=project_env(**slurm_cluster.env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    runner = start_jobs(slurm_cluster, tmp_path, "JOB=1:2", "x.JOB.log", "sleep 300")
     wait_for(
         lambda: all("Started" in _read(tmp_path / f"x.{j}.log") for j in (1, 2)),
         what="both tasks to run",
