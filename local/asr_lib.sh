@@ -151,58 +151,66 @@ ssl_model_folder() {
 
 # --- training ----------------------------------------------------------------------
 
-# Collect shape (and feature) statistics in $nj jobs, then aggregate them.
+# Collect shape (and feature) statistics in $nj jobs, then aggregate them. SSL
+# frontends (--ssl_stats_utts > 0): shapes without the model, feature statistics
+# from a random sample of the training set.
 # usage: collect_stats lm|asr CONFIG STATS_DIR TRAIN_KEYS VALID_KEYS [espnet2 options]
-# SSL frontends ($ssl_folder set) with --ssl_stats_utts N > 0: the shapes come from
-# utt2num_samples and the text (local.data.shape_stats, no model), the feature
-# statistics from N random training utterances (ESPnet's own statistics jobs on
-# that sample; one GPU job when --ngpu > 0).
 collect_stats() {
-  local task=$1 config=$2 dir=$3 train_keys=$4 valid_keys=$5 parts=() n i split keys
+  local task=$1 config=$2 dir=$3 train_keys=$4 valid_keys=$5 n split
   shift 5
-  [[ $ssl_stats_utts =~ ^[0-9]+$ ]] || die "--ssl_stats_utts '$ssl_stats_utts': a whole number"
+  mkdir -p "$dir/log"
   if [ "$task" = asr ] && [ -n "${ssl_folder:-}" ] && [ "$ssl_stats_utts" -gt 0 ]; then
-    mkdir -p "$dir/log"
-    for split in train valid; do
-      keys=$train_keys; [ "$split" = train ] || keys=$valid_keys
-      run python -m local.data.shape_stats --keys "$keys" \
-        --utt2num_samples "$(dirname "$keys")/utt2num_samples" --text "$(dirname "$keys")/text" \
-        --out "$dir/$split" "${text_opts[@]}"
-    done
-    run python -m local.data.sample_keys --n "$ssl_stats_utts" "$train_keys" "$dir/log/sample_train.scp"
-    local stats_cmd=(${train_cmd}) stats_ngpu=0
-    n=$(( $(wc -l < "$dir/log/sample_train.scp") < nj ? $(wc -l < "$dir/log/sample_train.scp") : nj ))
-    if [ "$ngpu" -gt 0 ]; then stats_cmd=(${cuda_cmd} --gpu 1); stats_ngpu=1; n=1; fi
-    run python -m local.data.sample_keys --n "$n" "$valid_keys" "$dir/log/sample_valid.scp"
-    run python -m local.data.split_keys --nj "$n" "$dir/log/sample_train.scp" "$dir/log/train.JOB.scp"
-    run python -m local.data.split_keys --nj "$n" "$dir/log/sample_valid.scp" "$dir/log/valid.JOB.scp"
-    run "${stats_cmd[@]}" JOB=1:"$n" "$dir/log/stats.JOB.log" \
-      python -m local.runtime.espnet_bin "${task}_train" --collect_stats true --ngpu "$stats_ngpu" \
-        --use_preprocessor true "${text_opts[@]}" \
-        --train_shape_file "$dir/log/train.JOB.scp" --valid_shape_file "$dir/log/valid.JOB.scp" \
-        --output_dir "$dir/log/stats.JOB" --config "$config" "$@"
-    for i in $(seq "$n"); do parts+=(--input_dir "$dir/log/stats.$i"); done
-    run python -m espnet2.bin.aggregate_stats_dirs "${parts[@]}" --output_dir "$dir/log/sample"
-    cp "$dir/log/sample/train/feats_stats.npz" "$dir/train/feats_stats.npz"
-    log "  feature statistics from $(wc -l < "$dir/log/sample_train.scp") of" \
-      "$(wc -l < "$train_keys") training utterances (--ssl_stats_utts $ssl_stats_utts)"
+    ssl_sample_stats "$config" "$dir" "$train_keys" "$valid_keys" "$@"
   else
+    stats_job=(${train_cmd})
     n=$(( $(wc -l < "$valid_keys") < nj ? $(wc -l < "$valid_keys") : nj ))
-    mkdir -p "$dir/log"
-    run python -m local.data.split_keys --nj "$n" "$train_keys" "$dir/log/train.JOB.scp"
-    run python -m local.data.split_keys --nj "$n" "$valid_keys" "$dir/log/valid.JOB.scp"
-    run ${train_cmd} JOB=1:"$n" "$dir/log/stats.JOB.log" \
-      python -m local.runtime.espnet_bin "${task}_train" --collect_stats true \
-        --use_preprocessor true "${text_opts[@]}" \
-        --train_shape_file "$dir/log/train.JOB.scp" --valid_shape_file "$dir/log/valid.JOB.scp" \
-        --output_dir "$dir/log/stats.JOB" --config "$config" "$@"
-    for i in $(seq "$n"); do parts+=(--input_dir "$dir/log/stats.$i"); done
-    run python -m espnet2.bin.aggregate_stats_dirs "${parts[@]}" --output_dir "$dir"
+    stats_jobs "$task" "$config" "$n" "$train_keys" "$valid_keys" "$dir/log" "$dir" "$@"
   fi
   # espnet2 wants the vocabulary size after each text length (as asr.sh writes it)
   for split in train valid; do
     awk -v N="$vocab_size" '{print $0 "," N}' "$dir/$split/text_shape" > "$dir/$split/text_shape.char"
   done
+}
+
+# The statistics of an SSL frontend: shapes from utt2num_samples and the text (no
+# model), feature statistics from --ssl_stats_utts random training utterances (one
+# GPU job when --ngpu > 0).
+ssl_sample_stats() {
+  local config=$1 dir=$2 train_keys=$3 valid_keys=$4 split keys n ngpu_opts=(--ngpu 0)
+  shift 4
+  for split in train valid; do
+    keys=$train_keys; [ "$split" = train ] || keys=$valid_keys
+    run python -m local.data.shape_stats --keys "$keys" \
+      --utt2num_samples "$(dirname "$keys")/utt2num_samples" --text "$(dirname "$keys")/text" \
+      --out "$dir/$split" "${text_opts[@]}"
+  done
+  run python -m local.data.sample_keys --n "$ssl_stats_utts" "$train_keys" "$dir/log/sample_train.scp"
+  stats_job=(${train_cmd})
+  n=$(( $(wc -l < "$dir/log/sample_train.scp") < nj ? $(wc -l < "$dir/log/sample_train.scp") : nj ))
+  if [ "$ngpu" -gt 0 ]; then stats_job=(${cuda_cmd} --gpu 1); ngpu_opts=(--ngpu 1); n=1; fi
+  run python -m local.data.sample_keys --n "$n" "$valid_keys" "$dir/log/sample_valid.scp"
+  stats_jobs asr "$config" "$n" "$dir/log/sample_train.scp" "$dir/log/sample_valid.scp" \
+    "$dir/log" "$dir/log/sample" "$@" "${ngpu_opts[@]}"
+  cp "$dir/log/sample/train/feats_stats.npz" "$dir/train/feats_stats.npz"
+  log "  feature statistics from $(wc -l < "$dir/log/sample_train.scp") of" \
+    "$(wc -l < "$train_keys") training utterances (--ssl_stats_utts $ssl_stats_utts)"
+}
+
+# espnet2's statistics of the utterances in TRAIN_KEYS and VALID_KEYS, in N jobs run
+# by ${stats_job[@]}, aggregated into OUT.
+# usage: stats_jobs lm|asr CONFIG N TRAIN_KEYS VALID_KEYS LOGDIR OUT [espnet2 options]
+stats_jobs() {
+  local task=$1 config=$2 n=$3 train_keys=$4 valid_keys=$5 logdir=$6 out=$7 parts=() i
+  shift 7
+  run python -m local.data.split_keys --nj "$n" "$train_keys" "$logdir/train.JOB.scp"
+  run python -m local.data.split_keys --nj "$n" "$valid_keys" "$logdir/valid.JOB.scp"
+  run "${stats_job[@]}" JOB=1:"$n" "$logdir/stats.JOB.log" \
+    python -m local.runtime.espnet_bin "${task}_train" --collect_stats true \
+      --use_preprocessor true "${text_opts[@]}" \
+      --train_shape_file "$logdir/train.JOB.scp" --valid_shape_file "$logdir/valid.JOB.scp" \
+      --output_dir "$logdir/stats.JOB" --config "$config" "$@"
+  for i in $(seq "$n"); do parts+=(--input_dir "$logdir/stats.$i"); done
+  run python -m espnet2.bin.aggregate_stats_dirs "${parts[@]}" --output_dir "$out"
 }
 
 # Training processes (sets train_job_opts, train_launcher, distributed_opts).

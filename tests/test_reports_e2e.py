@@ -68,7 +68,7 @@ def test_seed_tables_show_intervals_and_p_values(ssl_experiment, tmp_path):
     rows = {
         cells[3]: cells
         for cells in (line.split("|") for line in aishell_table.splitlines())
-        if len(cells) > 3 and cells[3].startswith(f"{folder.name}/asr_")
+        if len(cells) > 4 and cells[3].startswith(f"{folder.name}/asr_") and cells[4] == DECODE
     }
     fbank, ssl = rows[f"{folder.name}/asr_{FBANK}"], rows[f"{folder.name}/asr_{SSL}"]
     assert fbank[1] == "fbank" and ssl[1].startswith("hubert-large")
