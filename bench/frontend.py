@@ -24,39 +24,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.random_models import HUBERT_ARCHITECTURES, hubert_folder  # noqa: E402
+
 LENGTHS_S = [2.0, 3.5, 5.0, 6.5, 8.0, 9.5, 11.0, 12.0]
-ARCHITECTURES = {
-    "hubert-large": dict(
-        hidden_size=1024,
-        num_hidden_layers=24,
-        num_attention_heads=16,
-        intermediate_size=4096,
-        feat_extract_norm="layer",
-        conv_bias=True,
-        do_stable_layer_norm=True,
-    ),
-    "hubert-base": dict(
-        hidden_size=768,
-        num_hidden_layers=12,
-        num_attention_heads=12,
-        intermediate_size=3072,
-        feat_extract_norm="group",
-        conv_bias=False,
-        do_stable_layer_norm=False,
-    ),
-}
 
 
 def make_model(folder, arch):
-    import torch
-    from transformers import HubertConfig, HubertModel, Wav2Vec2FeatureExtractor
-
-    torch.manual_seed(0)
-    config = HubertConfig(**ARCHITECTURES[arch], apply_spec_augment=False, mask_time_prob=0.0)
-    HubertModel(config).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(
-        do_normalize=arch.endswith("large"), return_attention_mask=arch.endswith("large")
-    ).save_pretrained(folder)
+    hubert_folder(folder, arch)
 
 
 def rss_mb():
@@ -175,7 +149,7 @@ def main():
     print(f"8 utterances, {audio:.0f} s of audio, {args.threads} threads, best of {args.reps}")
     ratios = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for arch in ARCHITECTURES:
+        for arch in HUBERT_ARCHITECTURES:
             folder = str(Path(tmp) / arch)
             make_model(folder, arch)
             results = {

@@ -42,25 +42,9 @@ def upstream_folder(out, tiny):
         from frontend.make_tiny_models import make
 
         return make("hubert", "large", out)
-    import torch
-    from transformers import HubertConfig, HubertModel, Wav2Vec2FeatureExtractor
+    from bench.random_models import hubert_folder
 
-    torch.manual_seed(0)
-    config = HubertConfig(
-        hidden_size=1024,
-        num_hidden_layers=24,
-        num_attention_heads=16,
-        intermediate_size=4096,
-        feat_extract_norm="layer",
-        conv_bias=True,
-        do_stable_layer_norm=True,
-        apply_spec_augment=False,
-        mask_time_prob=0.0,
-    )
-    folder = Path(out) / "hubert-large"
-    HubertModel(config).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(do_normalize=True, return_attention_mask=True).save_pretrained(folder)
-    return folder
+    return hubert_folder(Path(out) / "hubert-large", "hubert-large")
 
 
 def build_model(folder, tokens, tiny, stock=False, dtype="float32", config_file=CONFIG):

@@ -39,6 +39,12 @@ def run(cmd, cwd=None, check=True, **env):
     return proc
 
 
+def tool(module, *args, check=True, cwd=None, **env):
+    """python -m MODULE ARGS... (any argument turned into a string) with the project's
+    environment; the CompletedProcess."""
+    return run(["python", "-m", module, *map(str, args)], cwd=cwd, check=check, **env)
+
+
 @pytest.fixture(scope="session")
 def sclite():
     """The NIST scorer from Debian's sctk package; CI installs it, so it must be there."""

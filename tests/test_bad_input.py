@@ -16,7 +16,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, run
+from conftest import ROOT, run, tool
 from fileio.kaldi_table import read_table
 
 GBK_TEXT = "u1 你好\n".encode("gbk")
@@ -155,10 +155,7 @@ def test_data_directories_that_disagree(tmp_path):
     ]
     for number, (tables, message) in enumerate(cases):
         src = data_dir(tmp_path / f"data{number}", **tables)
-        proc = run(
-            ["python", "-m", "local.data.speed_perturb", str(src), str(tmp_path / "sp")],
-            check=False,
-        )
+        proc = tool("local.data.speed_perturb", src, tmp_path / "sp", check=False)
         check_refused(proc, src)
         assert message in proc.stderr
 
@@ -258,10 +255,10 @@ def test_unreadable_audio_is_counted_not_fatal(tmp_path):
         },
     )
     out = tmp_path / "dump"
-    run(["python", "-m", "local.data.dump_audio", "plan", str(src), str(out)])
-    proc = run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
+    tool("local.data.dump_audio", "plan", src, out)
+    proc = tool("local.data.dump_audio", "run", "--job", "1", out)
     assert "4 skipped" in proc.stdout
-    proc = run(["python", "-m", "local.data.dump_audio", "finish", str(out)], check=False)
+    proc = tool("local.data.dump_audio", "finish", out, check=False)
     check_refused(proc, out)  # nothing left: the set is refused, naming what was skipped
     assert f"{out}.tmp/data/format.*/skipped.txt" in proc.stderr
     listing = (tmp_path / "dump.tmp/data/format.1/skipped.txt").read_text()
@@ -295,7 +292,7 @@ def test_an_earlier_output_of_the_same_tool_is_replaced(tmp_path):
     src = data_dir(tmp_path / "data")
     out = tmp_path / "sp"
     for factors in ("1.0", "0.9 1.0"):
-        run(["python", "-m", "local.data.speed_perturb", "--factors", factors, str(src), str(out)])
+        tool("local.data.speed_perturb", "--factors", factors, src, out)
     assert (out / "wav.scp").read_text().count("\n") == 2
     shutil.rmtree(out)
 
@@ -466,10 +463,10 @@ def test_tuning_settings_are_read_as_numbers_and_never_merged(tmp_path):
                 str(tune / setting / "dev/score_cer"),
             ]
         )
-    proc = run(["python", "-m", "local.report.tune_table", str(tune), "dev"], check=False)
+    proc = tool("local.report.tune_table", tune, "dev", check=False)
     check_refused(proc, tune / "beam10_ctc0.3_lm1e-1x")  # not a number: said, not skipped
     shutil.rmtree(tune / "beam10_ctc0.3_lm1e-1x")
-    proc = run(["python", "-m", "local.report.tune_table", str(tune), "dev"])
+    proc = tool("local.report.tune_table", tune, "dev")
     assert proc.stdout.split() == ["10", "0.3", "0.2", "0.0"]  # 2e-1 is 0.2, the best
     run(
         [
@@ -479,7 +476,7 @@ def test_tuning_settings_are_read_as_numbers_and_never_merged(tmp_path):
             str(tune / "beam10_ctc0.30_lm0.1/dev/score_cer"),
         ]
     )
-    proc = run(["python", "-m", "local.report.tune_table", str(tune), "dev"], check=False)
+    proc = tool("local.report.tune_table", tune, "dev", check=False)
     check_refused(proc, tune / "beam10_ctc0.30_lm0.1")
     assert "the same setting twice" in proc.stderr
 
@@ -504,16 +501,14 @@ def test_speakers_must_cover_the_scored_utterances(tmp_path):
 
 def test_an_imported_set_that_is_a_pipe_is_refused(tmp_path):
     src = data_dir(tmp_path / "d", **{"wav.scp": "u1 sox x.wav -t wav - |\n"})
-    proc = run(
-        ["python", "-m", "local.data.import_test_set", str(src), str(tmp_path / "i")], check=False
-    )
+    proc = tool("local.data.import_test_set", src, tmp_path / "i", check=False)
     check_refused(proc, src / "wav.scp")
     assert "pipe command" in proc.stderr
 
 
 def test_tiny_models_never_replace_a_foreign_file(tmp_path):
     (tmp_path / "tiny-hubert-base-fairseq-ckpt.pt").write_text("my checkpoint")
-    proc = run(["python", "-m", "frontend.make_tiny_models", str(tmp_path)], check=False)
+    proc = tool("frontend.make_tiny_models", tmp_path, check=False)
     check_refused(proc, tmp_path / "tiny-hubert-base-fairseq-ckpt.pt")
     assert sorted(os.listdir(tmp_path)) == ["tiny-hubert-base-fairseq-ckpt.pt"]  # nothing made
     assert (tmp_path / "tiny-hubert-base-fairseq-ckpt.pt").read_text() == "my checkpoint"

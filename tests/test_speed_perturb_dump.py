@@ -6,7 +6,7 @@ import numpy as np
 import soundfile
 
 from aishell_corpus import tone
-from conftest import run
+from conftest import tool
 from fileio.audio import change_speed
 from fileio.kaldi_table import read_table
 from local.data.datadir import DataDir
@@ -55,33 +55,12 @@ def test_kaldi_compatible_ids_and_segment_times(tmp_path):
 
 def test_dump_applies_speed_and_segments(tmp_path):
     src = small_data_dir(tmp_path, with_segments=True)
-    run(
-        [
-            "python",
-            "-m",
-            "local.data.speed_perturb",
-            "--factors",
-            "0.9 1.0 1.1",
-            str(src),
-            str(tmp_path / "sp"),
-        ]
-    )
+    tool("local.data.speed_perturb", "--factors", "0.9 1.0 1.1", src, tmp_path / "sp")
     out = tmp_path / "dump"
-    run(
-        [
-            "python",
-            "-m",
-            "local.data.dump_audio",
-            "plan",
-            "--nj",
-            "2",
-            str(tmp_path / "sp"),
-            str(out),
-        ]
-    )
-    for job in ("1", "2"):
-        run(["python", "-m", "local.data.dump_audio", "run", "--job", job, str(out)])
-    run(["python", "-m", "local.data.dump_audio", "finish", "--filter", str(out)])
+    tool("local.data.dump_audio", "plan", "--nj", 2, tmp_path / "sp", out)
+    for job in (1, 2):
+        tool("local.data.dump_audio", "run", "--job", job, out)
+    tool("local.data.dump_audio", "finish", "--filter", out)
     lengths = {k: int(v) for k, v in read_table(out / "utt2num_samples").items()}
     assert abs(lengths["u2"] - 1.2 * 16000) <= 1
     assert abs(lengths["sp0.9-u2"] - 1.2 / 0.9 * 16000) <= 20
@@ -113,20 +92,9 @@ def test_dump_resamples_filters_and_counts(tmp_path):
         wav_scp={k: str(v) for k, v in paths.items()}, text=text, utt2spk={k: "s" for k in paths}
     ).write(tmp_path / "data", "tests")
     out = tmp_path / "dump"
-    run(["python", "-m", "local.data.dump_audio", "plan", str(tmp_path / "data"), str(out)])
-    run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
-    proc = run(
-        [
-            "python",
-            "-m",
-            "local.data.dump_audio",
-            "finish",
-            "--filter",
-            "--max-duration",
-            "20",
-            str(out),
-        ]
-    )
+    tool("local.data.dump_audio", "plan", tmp_path / "data", out)
+    tool("local.data.dump_audio", "run", "--job", "1", out)
+    proc = tool("local.data.dump_audio", "finish", "--filter", "--max-duration", "20", out)
     kept = read_table(out / "utt2num_samples")
     assert set(kept) == {"ok", "rate8k"}
     assert int(kept["rate8k"]) == 16000
@@ -148,9 +116,9 @@ def test_dump_resamples_filters_and_counts(tmp_path):
 def test_finished_dump_jobs_are_kept_on_rerun(tmp_path):
     src = small_data_dir(tmp_path)
     out = tmp_path / "dump"
-    run(["python", "-m", "local.data.dump_audio", "plan", str(src), str(out)])
-    run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
-    proc = run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
+    tool("local.data.dump_audio", "plan", src, out)
+    tool("local.data.dump_audio", "run", "--job", "1", out)
+    proc = tool("local.data.dump_audio", "run", "--job", "1", out)
     assert "already done" in proc.stdout
 
 
@@ -194,10 +162,10 @@ def chirp_data_dir(tmp_path):
 
 
 def dump(src, out, nj=1):
-    run(["python", "-m", "local.data.dump_audio", "plan", "--nj", str(nj), str(src), str(out)])
+    tool("local.data.dump_audio", "plan", "--nj", nj, src, out)
     for job in range(1, nj + 1):
-        run(["python", "-m", "local.data.dump_audio", "run", "--job", str(job), str(out)])
-    run(["python", "-m", "local.data.dump_audio", "finish", str(out)])
+        tool("local.data.dump_audio", "run", "--job", job, out)
+    tool("local.data.dump_audio", "finish", out)
     return {
         u: soundfile.read(p, dtype="float32")[0] for u, p in read_table(out / "wav.scp").items()
     }
@@ -208,7 +176,7 @@ def test_dumped_and_read_segments_are_the_original_slices(tmp_path):
 
     src, original = chirp_data_dir(tmp_path)
     dumped = dump(src, tmp_path / "dump")
-    run(["python", "-m", "local.data.dump_audio", "link", str(src), str(tmp_path / "nodump")])
+    tool("local.data.dump_audio", "link", src, tmp_path / "nodump")
     reader = SegmentsReader(tmp_path / "nodump/segments")
     for utt, (start, end) in SEGMENTS.items():
         expected = original[round(start * RATE) : round(end * RATE)]
@@ -220,17 +188,7 @@ def test_dumped_and_read_segments_are_the_original_slices(tmp_path):
 
 def test_speed_perturbed_segments_are_the_original_heard_faster_or_slower(tmp_path):
     src, _ = chirp_data_dir(tmp_path)
-    run(
-        [
-            "python",
-            "-m",
-            "local.data.speed_perturb",
-            "--factors",
-            "0.9 1.0 1.1",
-            str(src),
-            str(tmp_path / "sp"),
-        ]
-    )
+    tool("local.data.speed_perturb", "--factors", "0.9 1.0 1.1", src, tmp_path / "sp")
     dumped = dump(tmp_path / "sp", tmp_path / "dump", nj=2)
     assert len(dumped) == 3 * len(SEGMENTS)
     for factor in (0.9, 1.0, 1.1):
@@ -255,17 +213,7 @@ def test_whole_recordings_are_heard_faster_or_slower(tmp_path):
     DataDir(
         wav_scp={"u1": str(tmp_path / "rec.wav")}, text={"u1": "文字"}, utt2spk={"u1": "spk"}
     ).write(tmp_path / "data", "tests")
-    run(
-        [
-            "python",
-            "-m",
-            "local.data.speed_perturb",
-            "--factors",
-            "0.9 1.0 1.1",
-            str(tmp_path / "data"),
-            str(tmp_path / "sp"),
-        ]
-    )
+    tool("local.data.speed_perturb", "--factors", "0.9 1.0 1.1", tmp_path / "data", tmp_path / "sp")
     dumped = dump(tmp_path / "sp", tmp_path / "dump")
     for factor, utt in ((0.9, "sp0.9-u1"), (1.0, "u1"), (1.1, "sp1.1-u1")):
         samples = dumped[utt]
@@ -280,16 +228,14 @@ def test_lm_text_check_finds_every_leaked_sentence(tmp_path):
     dev, test = tmp_path / "dev_text", tmp_path / "test_text"
     dev.write_text("d0\nd1 低头思故乡\nd2 疑是地上霜\n", encoding="utf-8")  # a2 without spaces
     test.write_text("t1\t举头 望 明月\nt2 春眠不觉晓\n", encoding="utf-8")
-    proc = run(
-        ["python", "-m", "local.data.check_lm_text", str(lm_text), str(dev), str(test)], check=False
-    )
+    proc = tool("local.data.check_lm_text", lm_text, dev, test, check=False)
     assert proc.returncode == 1
     assert f"{dev}: d2 '疑是地上霜' is line 2 of {lm_text}" in proc.stderr
     assert f"{test}: t1 '举头望明月' is line 3 of {lm_text}" in proc.stderr
     assert "2 evaluation sentences are in the LM training text" in proc.stderr
     test.write_text("t2 春眠不觉晓\n", encoding="utf-8")
     dev.write_text("d1 低头思故乡\n", encoding="utf-8")
-    proc = run(["python", "-m", "local.data.check_lm_text", str(lm_text), str(dev), str(test)])
+    proc = tool("local.data.check_lm_text", lm_text, dev, test)
     assert proc.returncode == 0
 
 
@@ -299,23 +245,10 @@ def test_ark_dump_holds_the_original_slices(tmp_path):
 
     src, original = chirp_data_dir(tmp_path)
     out = tmp_path / "dump"
-    run(
-        [
-            "python",
-            "-m",
-            "local.data.dump_audio",
-            "plan",
-            "--nj",
-            "2",
-            "--audio-format",
-            "ark",
-            str(src),
-            str(out),
-        ]
-    )
+    tool("local.data.dump_audio", "plan", "--nj", "2", "--audio-format", "ark", src, out)
     for job in ("1", "2"):
-        run(["python", "-m", "local.data.dump_audio", "run", "--job", job, str(out)])
-    run(["python", "-m", "local.data.dump_audio", "finish", str(out)])
+        tool("local.data.dump_audio", "run", "--job", job, out)
+    tool("local.data.dump_audio", "finish", out)
     assert (out / "audio_format").read_text().strip() == "ark"
     table = read_table(out / "wav.scp")
     assert all(value.startswith(str(out.resolve() / "data/format.")) for value in table.values())
@@ -340,8 +273,8 @@ def test_an_interrupted_dump_job_goes_on_where_it_stopped(tmp_path):
         data.text[f"{name}-u"], data.utt2spk[f"{name}-u"] = "文字", "spk"
     data.write(tmp_path / "data3", "tests")
     out = tmp_path / "dump"
-    run(["python", "-m", "local.data.dump_audio", "plan", str(tmp_path / "data3"), str(out)])
-    run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
+    tool("local.data.dump_audio", "plan", tmp_path / "data3", out)
+    tool("local.data.dump_audio", "run", "--job", "1", out)
     job = tmp_path / "dump.tmp/data/format.1"
     lines = (job / "progress.jsonl").read_text().splitlines(keepends=True)
     assert len(lines) == 3
@@ -352,7 +285,7 @@ def test_an_interrupted_dump_job_goes_on_where_it_stopped(tmp_path):
     # the state after a kill during the second recording: one done, one half-written line
     (job / "progress.jsonl").write_text(lines[0] + lines[1][: len(lines[1]) // 2])
     (job / ".done").unlink()
-    proc = run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
+    proc = tool("local.data.dump_audio", "run", "--job", "1", out)
     assert "resuming after 1 finished recordings" in proc.stdout
     resumed = [
         json.loads(line)["recording"] for line in (job / "progress.jsonl").read_text().splitlines()
@@ -360,27 +293,21 @@ def test_an_interrupted_dump_job_goes_on_where_it_stopped(tmp_path):
     assert resumed[0] == first and sorted(resumed) == sorted(set(resumed)) and len(resumed) == 3
     for utt, mtime in written.items():  # the finished recording was not written again
         assert (job / f"{utt}.flac").stat().st_mtime_ns == mtime
-    run(["python", "-m", "local.data.dump_audio", "finish", str(out)])
+    tool("local.data.dump_audio", "finish", out)
     assert len(read_table(out / "wav.scp")) == len(SEGMENTS) + 2
 
 
 def test_planning_again_keeps_the_finished_jobs_of_the_same_plan(tmp_path):
     src, _ = chirp_data_dir(tmp_path)
     out = tmp_path / "dump"
-    run(["python", "-m", "local.data.dump_audio", "plan", str(src), str(out)])
-    run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)])
-    run(["python", "-m", "local.data.dump_audio", "plan", str(src), str(out)])  # the same
-    assert (
-        "already done"
-        in run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)]).stdout
-    )
-    run(["python", "-m", "local.data.dump_audio", "plan", "--nj", "2", str(src), str(out)])
+    tool("local.data.dump_audio", "plan", src, out)
+    tool("local.data.dump_audio", "run", "--job", "1", out)
+    tool("local.data.dump_audio", "plan", src, out)  # the same
+    assert "already done" in tool("local.data.dump_audio", "run", "--job", "1", out).stdout
+    tool("local.data.dump_audio", "plan", "--nj", "2", src, out)
     assert sorted(p.name for p in (tmp_path / "dump.tmp").iterdir()) == [
         "keys.1",
         "keys.2",
         "plan.json",
     ]  # another plan: the old jobs are gone
-    assert (
-        "already done"
-        not in run(["python", "-m", "local.data.dump_audio", "run", "--job", "1", str(out)]).stdout
-    )
+    assert "already done" not in tool("local.data.dump_audio", "run", "--job", "1", out).stdout
