@@ -5,8 +5,10 @@ local.report.seed_tables puts every number in the right table."""
 
 import pytest
 
-from conftest import run
+from conftest import run, tool
 from fileio.kaldi_table import read_table
+from local.report import significance
+from local.report.results import sum_avg
 from recipe import make_recipe, mini_subset
 from wenetspeech_corpus import WenetSpeechCorpus, mini_utterances
 
@@ -133,39 +135,46 @@ def test_imported_test_sets_are_decoded_and_scored(recipes):
     assert "|dev|test_net|test_meeting|aishell_test|" in summary.replace(" ", "")
 
 
+def expected_cell(recipe, dset, published=None):
+    """A seed-table cell computed from the scored decoding: `CER ±half / seed (diff)`."""
+    result = next((recipe / "exp/asr_train_asr_tiny").glob(f"decode_*/{dset}/score_cer/result.txt"))
+    cer = float(sum_avg(result)[6])
+    ours = f"{cer:.1f} ±{significance.half_width(result):.1f}"
+    return ours if published is None else f"{ours} / {published} ({cer - published:+.1f})"
+
+
 def test_seed_tables_put_every_number_in_its_table(recipes):
     aishell, wenet, _ = recipes
     out = aishell.parent.parent / "tables.md"
-    proc = run(
-        [
-            "python",
-            "-m",
-            "local.report.seed_tables",
-            "--aishell",
-            str(aishell),
-            "--wenetspeech",
-            str(wenet),
-            "--out",
-            str(out),
-        ]
+    proc = tool(
+        "local.report.seed_tables", "--aishell", aishell, "--wenetspeech", wenet, "--out", out
     )
     aishell_table, wenet_table = proc.stdout.split("## WenetSpeech")
-    rows = {
-        line.split("|")[3]: line
-        for line in aishell_table.splitlines()
-        if line.startswith("|fbank|")
-    }
-    own = rows["aishell/asr_train_asr_tiny"].split("|")
-    assert own[2] == "Aishell 178h" and " / 4.4 (" in own[5] and " / 4.7 (" in own[6]
-    cross = rows["wenetspeech/asr_train_asr_tiny"].split("|")
-    assert cross[2] == "WenetSpeech 100h" and cross[5] == "-"  # dev was not imported
-    assert cross[6][0].isdigit()  # test: ours, no seed number
+
+    def row(table, experiment):
+        return next(
+            line.split("|")
+            for line in table.splitlines()
+            if line.startswith("|fbank|") and line.split("|")[3] == experiment
+        )
+
+    own = row(aishell_table, "aishell/asr_train_asr_tiny")
+    assert own[2] == "Aishell 178h"  # the full training set of egs2/aishell: compared
+    assert own[5:7] == [expected_cell(aishell, "dev", 4.4), expected_cell(aishell, "test", 4.7)]
+    cross = row(aishell_table, "wenetspeech/asr_train_asr_tiny")
+    assert cross[2] == "WenetSpeech 100h"
+    assert cross[5:7] == ["-", expected_cell(wenet, "aishell_test")]  # dev was not imported
     assert "|hubert-large|Aishell 178h|not trained|-|- / 3.1|- / 3.3|" in aishell_table
-    rows = {
-        line.split("|")[3]: line for line in wenet_table.splitlines() if line.startswith("|fbank|")
-    }
-    own = rows["wenetspeech/asr_train_asr_tiny"].split("|")
-    assert " / 17.4 (" in own[5] and " / 22.6 (" in own[6] and " / 32.7 (" in own[7]
-    cross = rows["aishell/asr_train_asr_tiny"].split("|")
-    assert cross[5] == "-" and cross[6][0].isdigit() and cross[7][0].isdigit()
+    own = row(wenet_table, "wenetspeech/asr_train_asr_tiny")
+    assert own[5:8] == [
+        expected_cell(wenet, "dev", 17.4),
+        expected_cell(wenet, "test_net", 22.6),
+        expected_cell(wenet, "test_meeting", 32.7),
+    ]
+    cross = row(wenet_table, "aishell/asr_train_asr_tiny")
+    assert cross[5:8] == [
+        "-",
+        expected_cell(aishell, "wenetspeech_test_net"),
+        expected_cell(aishell, "wenetspeech_test_meeting"),
+    ]
     assert out.read_text() == proc.stdout
