@@ -278,27 +278,32 @@ def test_batched_decoding_gives_espnets_hypotheses(finished_recipe, tmp_path):
         assert batched_scores == pytest.approx(espnet_scores, abs=1e-3)
 
 
-def test_training_in_two_gloo_processes_through_slurm(finished_recipe, slurm_cluster):
-    """--cpu_procs 2: one epoch of the tiny config in two DDP processes (gloo), started
-    by srun as two tasks of one Slurm job, ranks from Slurm's environment: the same
-    path as --num_nodes on a GPU cluster."""
+def train_one_epoch_through_slurm(finished_recipe, slurm_cluster, asr_tag, **options):
+    """Stage 6 alone, one epoch, on the test cluster, reusing the finished run's statistics."""
     folder, env, _ = finished_recipe
-    proc = asr_sh(
+    return asr_sh(
         folder,
         {**env, **slurm_cluster.env, "cmd_backend": "slurm"},
         stage=6,
         stop_stage=6,
-        asr_tag="tiny_gloo",
+        asr_tag=asr_tag,
         asr_stats_dir="exp/asr_train_asr_tiny_sp/stats",
-        cpu_procs=2,
         asr_args="--max_epoch 1",
+        **options,
     )
+
+
+def test_training_in_two_gloo_processes_through_slurm(finished_recipe, slurm_cluster):
+    """--cpu_procs 2: one epoch of the tiny config in two DDP processes (gloo), started
+    by srun as two tasks of one Slurm job, ranks from Slurm's environment: the same
+    path as --num_nodes on a GPU cluster."""
+    proc = train_one_epoch_through_slurm(finished_recipe, slurm_cluster, "tiny_gloo", cpu_procs=2)
     assert "--num_nodes 1 --tasks_per_node 2" in proc.stderr
     assert (
         "srun --export=ALL python -m local.runtime.slurm_rank "
         "python -m local.runtime.espnet_bin asr_train" in proc.stderr
     )
-    exp = folder / "exp/asr_tiny_gloo"
+    exp = finished_recipe[0] / "exp/asr_tiny_gloo"
     log = (exp / "log/train.log").read_text()
     # ESPnet's log prefix [host:rank/world_size] (only rank 0 logs below ERROR); rank 0
     # gets past the rendezvous of a world of 2 only if rank 1 joined, and srun exits 0
@@ -310,19 +315,11 @@ def test_training_in_two_gloo_processes_through_slurm(finished_recipe, slurm_clu
 def test_training_on_two_nodes_through_slurm(finished_recipe, slurm_cluster):
     """--num_nodes 2 (one gloo process per node): one Slurm job over both nodes of the
     test cluster, one srun task on each, the rendezvous through the shared exp/."""
-    folder, env, _ = finished_recipe
-    proc = asr_sh(
-        folder,
-        {**env, **slurm_cluster.env, "cmd_backend": "slurm"},
-        stage=6,
-        stop_stage=6,
-        asr_tag="tiny_two_nodes",
-        asr_stats_dir="exp/asr_train_asr_tiny_sp/stats",
-        num_nodes=2,
-        asr_args="--max_epoch 1",
+    proc = train_one_epoch_through_slurm(
+        finished_recipe, slurm_cluster, "tiny_two_nodes", num_nodes=2
     )
     assert "--num_nodes 2 --tasks_per_node 1" in proc.stderr
-    exp = folder / "exp/asr_tiny_two_nodes"
+    exp = finished_recipe[0] / "exp/asr_tiny_two_nodes"
     log = (exp / "log/train.log").read_text()
     assert "rank 0 of 2 on node node1" in log and "rank 1 of 2 on node node2" in log, log[-3000:]
     assert ":0/2]" in log, log[-3000:]
