@@ -9,6 +9,8 @@ import pytest
 
 from conftest import ROOT, run
 from fileio.kaldi_table import read_table
+from local.decode.merge_decode import main as merge_main
+from local.decode.rtf import main as rtf_main
 
 # A stand-in for the decoding program: takes the options the driver gives
 # local.decode.batch_inference, "decodes" each key of --key_file into its own id
@@ -91,6 +93,63 @@ def test_real_time_factor_counts_every_job(test_set):
     wall, audio = float(rtf["wall_seconds"]), float(rtf["audio_seconds"])
     assert (wall - 0.05) * 3 / audio <= float(rtf["rtf"]) <= (wall + 0.05) * 3 / audio
     assert float(rtf["wall_seconds"]) >= 0.3
+
+
+def test_rtf_command_is_job_seconds_per_audio_second(tmp_path, capsys):
+    (tmp_path / "text").write_text("u1 你好\nu2\n")  # u2 decoded to nothing still counts
+    (tmp_path / "lengths").write_text(f"u1 {3 * 16000}\nu2 {16000}\nu3 {16000}\n")
+    args = [str(tmp_path), str(tmp_path / "lengths")]
+    for jobs, seconds, rtf in ((1, "2", "0.5000"), (3, "2", "1.5000"), (2, "0", "0.0000")):
+        rtf_main([*args, "--seconds", seconds, "--jobs", str(jobs)])
+        expected = f"wall_seconds {float(seconds):.1f}\njobs {jobs}\naudio_seconds 4.0\nrtf {rtf}\n"
+        assert (tmp_path / "rtf").read_text() == expected
+        line = capsys.readouterr().out
+        assert (
+            line
+            == f"{tmp_path}: RTF {rtf} ({jobs} jobs, {float(seconds):.1f} s for 4.0 s of audio)\n"
+        )
+    for bad in (["--jobs", "0", "--seconds", "1"], ["--jobs", "1", "--seconds", "-1"]):
+        with pytest.raises(SystemExit):
+            rtf_main([*args, *bad])
+        assert "--jobs must be at least 1 and --seconds not negative" in capsys.readouterr().err
+    for bad in (["--jobs", "1"], ["--seconds", "1"]):
+        with pytest.raises(SystemExit):
+            rtf_main([*args, *bad])
+        assert "the following arguments are required" in capsys.readouterr().err
+    (tmp_path / "lengths").write_text("u1 48000\nu3 16000\n")
+    with pytest.raises(SystemExit, match=r"rtf: error: .*lengths: no length for 'u2'$"):
+        rtf_main([*args, "--seconds", "1", "--jobs", "1"])
+
+
+def test_merge_decode_joins_every_file_of_every_job_sorted(tmp_path, capsys):
+    log, out = tmp_path / "log", tmp_path / "out"
+    outputs = {  # job -> utterance -> (text, token, token_int, score); u1 decoded to nothing
+        1: {"u3": ("甲", "甲", "5", "-1.5"), "u1": ("", "", "", "-9.0")},
+        2: {"u2": ("乙丙", "乙 丙", "6 7", "-2.5")},
+    }
+    for job, decoded in outputs.items():
+        (log / f"output.{job}/1best_recog").mkdir(parents=True)
+        (log / f"keys.{job}.scp").write_text("".join(f"{utt} {utt}.wav\n" for utt in decoded))
+        for i, name in enumerate(("text", "token", "token_int", "score")):
+            table = "".join(f"{utt} {values[i]}".rstrip() + "\n" for utt, values in decoded.items())
+            (log / f"output.{job}/1best_recog/{name}").write_text(table)
+    merge_main(["--nj", "2", str(log), str(out)])
+    assert capsys.readouterr().out == f"{out}: 3 hypotheses\n"
+    merged = {utt: values for job in outputs.values() for utt, values in job.items()}
+    for i, name in enumerate(("text", "token", "token_int", "score")):
+        expected = {utt: merged[utt][i] for utt in sorted(merged)}
+        assert list(read_table(out / name, allow_empty_value=True).items()) == list(
+            expected.items()
+        )
+    merge_main(["--nj", "1", str(log), str(tmp_path / "one")])  # one job is a valid count
+    assert capsys.readouterr().out == f"{tmp_path / 'one'}: 2 hypotheses\n"
+    (log / "output.2/1best_recog/text").write_text("")
+    with pytest.raises(SystemExit) as failed:
+        merge_main(["--nj", "2", str(log), str(out)])
+    assert failed.value.code == (
+        "merge_decode: error: job 2 has no hypothesis for 1 utterances, e.g. 'u2' "
+        f"(see {log}/inference.2.log)"
+    )
 
 
 def test_a_missing_hypothesis_stops_with_the_jobs_log(test_set):

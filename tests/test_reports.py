@@ -10,6 +10,7 @@ import yaml
 
 from conftest import ROOT, run
 from local.report import compare, significance
+from local.report.experiments import Row
 from local.report.score import score_files
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -233,6 +234,29 @@ def test_summary_shows_intervals_and_the_p_value_against_fbank(tmp_path):
     assert result.differ and result.better == 1  # 15 % against 5 % errors
     assert rows["hubert"][4] == f"{result.p:.2g}* (vs fbank)"
     assert "MAPSSWE" in proc.stdout and (recipe / "exp/summary.md").read_text() == proc.stdout
+
+
+def test_an_ssl_row_is_compared_with_the_fbank_row_of_its_training_data(tmp_path):
+    recipe = fake_recipe(tmp_path)
+    fbank, hubert = (
+        recipe / f"exp/asr_{name}/decode_asr/test/score_cer/result.txt"
+        for name in ("fbank", "hubert")
+    )
+    other_data = Row("fbank_s", "decode_a", "fbank", "train_s", {"test": fbank})
+    other_decoding = Row("fbank_sp_b", "decode_b", "fbank", "train_sp", {"test": fbank})
+    same_decoding = Row("fbank_sp_a", "decode_a", "fbank", "train_sp", {"test": fbank})
+    ssl = Row("hubert", "decode_a", "hubert-large", "train_sp", {"dev": hubert, "test": hubert})
+    rows = [other_data, other_decoding, same_decoding, ssl]
+    assert significance.fbank_partner(rows, ssl) is same_decoding
+    assert significance.fbank_partner(rows[:2] + [ssl], ssl) is other_decoding
+    assert significance.fbank_partner([other_data, ssl], ssl) is None
+    assert significance.fbank_partner(rows, same_decoding) is None
+    p = significance.p_text(significance.test(fbank, hubert))
+    # dev: the FBank row has no dev set; extra: neither row has it
+    cells = significance.versus_fbank(rows, ssl, ["dev", "test", "extra"])
+    assert cells == f"- / {p} / - (vs fbank_sp_a)" and p.endswith("*")
+    assert significance.versus_fbank([other_data, ssl], ssl, ["test"]) == "-"
+    assert significance.versus_fbank(rows, same_decoding, ["test"]) == "FBank"
 
 
 def test_summary_of_close_systems_is_not_starred(tmp_path):

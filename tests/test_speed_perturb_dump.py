@@ -230,13 +230,22 @@ def test_lm_text_check_finds_every_leaked_sentence(tmp_path):
     test.write_text("t1\t举头 望 明月\nt2 春眠不觉晓\n", encoding="utf-8")
     proc = tool("local.data.check_lm_text", lm_text, dev, test, check=False)
     assert proc.returncode == 1
-    assert f"{dev}: d2 '疑是地上霜' is line 2 of {lm_text}" in proc.stderr
-    assert f"{test}: t1 '举头望明月' is line 3 of {lm_text}" in proc.stderr
-    assert "2 evaluation sentences are in the LM training text" in proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"{dev}: d2 '疑是地上霜' is line 2 of {lm_text}",
+        f"{test}: t1 '举头望明月' is line 3 of {lm_text}",
+        "check_lm_text: error: 2 evaluation sentences are in the LM training text " + str(lm_text),
+    ]
+    # many leaks: the first 20 listed, all counted
+    many = tmp_path / "many_text"
+    many.write_text("".join(f"m{i} 举头望明月\n" for i in range(25)), encoding="utf-8")
+    proc = tool("local.data.check_lm_text", lm_text, many, check=False)
+    listed = proc.stderr.splitlines()
+    assert len(listed) == 21 and listed[19].startswith(f"{many}: m19 ")
+    assert listed[20].endswith(f"25 evaluation sentences are in the LM training text {lm_text}")
     test.write_text("t2 春眠不觉晓\n", encoding="utf-8")
     dev.write_text("d1 低头思故乡\n", encoding="utf-8")
     proc = tool("local.data.check_lm_text", lm_text, dev, test)
-    assert proc.returncode == 0
+    assert proc.stdout == f"{lm_text}: no sentence of {dev} {test}\n"
 
 
 def test_ark_dump_holds_the_original_slices(tmp_path):
