@@ -119,6 +119,9 @@ def test_rtf_command_is_job_seconds_per_audio_second(tmp_path, capsys):
     (tmp_path / "lengths").write_text("u1 48000\nu3 16000\n")
     with pytest.raises(SystemExit, match=r"rtf: error: .*lengths: no length for 'u2'$"):
         rtf_main([*args, "--seconds", "1", "--jobs", "1"])
+    (tmp_path / "text").write_text("")  # nothing decoded: no audio, no factor
+    rtf_main([*args, "--seconds", "1", "--jobs", "1"])
+    assert (tmp_path / "rtf").read_text().endswith("audio_seconds 0.0\nrtf nan\n")
 
 
 def test_merge_decode_joins_every_file_of_every_job_sorted(tmp_path, capsys):
