@@ -9,6 +9,7 @@ import pytest
 
 from conftest import ROOT, run
 from fileio.kaldi_table import read_table
+from local.data.split_keys import main as split_main
 from local.decode.merge_decode import main as merge_main
 from local.decode.rtf import main as rtf_main
 
@@ -153,6 +154,39 @@ def test_merge_decode_joins_every_file_of_every_job_sorted(tmp_path, capsys):
         "merge_decode: error: job 2 has no hypothesis for 1 utterances, e.g. 'u2' "
         f"(see {log}/inference.2.log)"
     )
+
+
+def test_split_keys_by_count_and_by_length(tmp_path, capsys):
+    table = tmp_path / "wav.scp"
+    table.write_text("".join(f"u{i} /audio/u{i}.wav  extra\n" for i in range(10)))
+    out = str(tmp_path / "keys.JOB.scp")
+
+    def parts():
+        return [(tmp_path / f"keys.{job}.scp").read_text().splitlines() for job in (1, 2, 3)]
+
+    split_main(["--nj", "3", str(table), out])
+    # consecutive runs of 4, 3, 3 lines (the first jobs take the remainder), copied verbatim
+    assert [line for part in parts() for line in part] == table.read_text().splitlines()
+    assert [len(part) for part in parts()] == [4, 3, 3]
+    # lengths 9, 8, ..., 0 (zero is a length): longest first, each to the least loaded job
+    # (the lower job on a tie): totals 16, 15, 14, every part in the input's order
+    lengths = tmp_path / "utt2num_samples"
+    lengths.write_text("".join(f"u{i} {9 - i}\n" for i in range(10)))
+    split_main(["--nj", "3", "--lengths", str(lengths), str(table), out])
+    keys = [[line.split()[0] for line in part] for part in parts()]
+    assert keys == [["u0", "u5", "u6"], ["u1", "u4", "u7"], ["u2", "u3", "u8", "u9"]]
+    for bad, message in (
+        ("u9 -1\n", "utt2num_samples:10: '-1' is not a length"),
+        ("u9 inf\n", "utt2num_samples:10: 'inf' is not a length"),
+        ("", "utt2num_samples: no length for 'u9'"),
+    ):
+        lengths.write_text("".join(f"u{i} {9 - i}\n" for i in range(9)) + bad)
+        with pytest.raises(SystemExit) as failed:
+            split_main(["--nj", "3", "--lengths", str(lengths), str(table), out])
+        assert str(failed.value.code).endswith(message)
+    with pytest.raises(SystemExit):
+        split_main([str(table), out])
+    assert "the following arguments are required: --nj" in capsys.readouterr().err
 
 
 def test_a_missing_hypothesis_stops_with_the_jobs_log(test_set):
