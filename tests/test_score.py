@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT, run
+from local.report.alignment import percent
 from local.report.score import align, characters, sclite_round, score_files
 
 
@@ -35,6 +36,9 @@ def test_characters_drop_all_whitespace():
 def test_rounding_is_half_away_from_zero_after_division():
     assert sclite_round(1 / 16 * 100) == 6.3
     assert sclite_round(23 / 80 * 100) == 28.7
+    # below zero too (differences): away from zero, then C's truncation toward zero
+    assert sclite_round(-1 / 16 * 100) == -6.3 and sclite_round(-0.04) == 0.0
+    assert percent(5, 0) == 0.0  # an empty reference: no error rate, not a division error
 
 
 def write_text(path, table):
