@@ -12,6 +12,7 @@ from espnet2.asr.decoder.rnn_decoder import RNNDecoder
 from espnet2.asr.decoder.transformer_decoder import TransformerDecoder
 from espnet2.lm.transformer_lm import TransformerLM
 
+from local.decode import batch_ctc_prefix
 from local.decode.batch_beam_search import BatchBeamSearch, Unsupported
 from local.decode.batch_ctc_prefix import BatchCTCPrefixScorer
 
@@ -134,7 +135,10 @@ def test_same_nbest_as_espnet(setting):
     assert checked >= len(encoder_outputs) * setting["beam"]  # n-best lists, not only the best
 
 
-def test_ctc_prefix_scores_equal_espnet():
+@pytest.mark.parametrize("chunk_elements", [None, 16], ids=["one_chunk", "row_by_row"])
+def test_ctc_prefix_scores_equal_espnet(chunk_elements, monkeypatch):
+    if chunk_elements:  # the reduction in many chunks, as on long audio with a large beam
+        monkeypatch.setattr(batch_ctc_prefix, "CHUNK_ELEMENTS", chunk_elements)
     torch.manual_seed(0)
     lengths = torch.tensor([8, 5, 8])
     logp = torch.randn(3, 8, 7).log_softmax(-1)
