@@ -17,7 +17,7 @@ import shutil
 import pytest
 
 from conftest import ROOT, run, tool
-from fileio.kaldi_table import read_table
+from fileio.kaldi_table import DataError, read_table
 
 GBK_TEXT = "u1 你好\n".encode("gbk")
 GARBAGE = bytes(range(256)) * 4
@@ -160,6 +160,33 @@ def test_data_directories_that_disagree(tmp_path):
         assert message in proc.stderr
 
 
+SEGMENT_RULE = "'<recording> <start> <end>' (seconds, start >= 0)"
+
+
+@pytest.mark.parametrize(
+    "tables, message",
+    [
+        ({"segments": "u1 u1 -0.5 1\n"}, f"segments:1: 'u1 -0.5 1' is not {SEGMENT_RULE}"),
+        ({"segments": "u1 u1 0 inf\n"}, f"segments:1: 'u1 0 inf' is not {SEGMENT_RULE}"),
+        ({"segments": "u1 u1 nan 1\n"}, f"segments:1: 'u1 nan 1' is not {SEGMENT_RULE}"),
+        ({"reco2speed": "u1 0\n"}, "reco2speed:1: '0' is not a positive speed factor"),
+        ({"reco2speed": "u1 inf\n"}, "reco2speed:1: 'inf' is not a positive speed factor"),
+        ({"utt2num_samples": "u1 -1\n"}, "utt2num_samples:1: '-1' is not a number of samples"),
+        ({"segments": "u1 u1 0 1\n", "reco2speed": "u1 1.1\n", "utt2num_samples": "u1 0\n"}, None),
+    ],
+)
+def test_values_of_the_optional_tables(tmp_path, tables, message):
+    from local.data.datadir import DataDir
+
+    src = data_dir(tmp_path / "data", **tables)
+    if message is None:  # the edge values that are valid: start 0, an empty recording
+        assert DataDir.read(src).utt2num_samples == {"u1": "0"}
+        return
+    with pytest.raises(DataError) as refused:
+        DataDir.read(src)
+    assert str(refused.value) == f"{src}/{message}"
+
+
 def test_a_data_directory_reads_back_as_written(tmp_path):
     from local.data.datadir import DataDir
 
@@ -176,6 +203,7 @@ def test_a_data_directory_reads_back_as_written(tmp_path):
     for table in ("wav_scp", "text", "utt2spk", "segments", "reco2speed", "utt2num_samples"):
         assert getattr(read, table) == getattr(written, table), table
     assert (tmp_path / "deep/data/spk2utt").read_text() == "s1 u1\ns2 u2\n"
+    assert (tmp_path / "deep/data/utt2num_samples").read_text() == "u1 16000\nu2 8000\n"
 
 
 # --- arguments -----------------------------------------------------------------
