@@ -6,6 +6,7 @@ import random
 import re
 import subprocess
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, run
@@ -259,6 +260,29 @@ def test_bootstrap_interval_is_fixed_by_the_seed_and_narrows_with_more_data():
     assert small[1] - small[0] > high - low
     # every utterance alike: no spread
     assert bootstrap.interval([1] * 10, [10] * 10) == (10.0, 10.0)
+
+
+def test_bootstrap_interval_is_the_documented_percentile_interval(monkeypatch):
+    """1000 draws of n utterances from numpy's generator seeded with 0, the 2.5th and
+    97.5th percentiles of their CERs; the same when the draws are made in chunks."""
+    rng = random.Random(2)
+    words = np.array([rng.randint(0, 12) for _ in range(60)])  # some without characters
+    errors = np.array([rng.randint(0, w) for w in words])
+    draws = np.random.default_rng(0).integers(0, len(words), size=(1000, len(words)))
+    cers = errors[draws].sum(axis=1) / words[draws].sum(axis=1) * 100.0
+    expected = tuple(np.percentile(cers, [2.5, 97.5]))
+    assert bootstrap.interval(errors, words) == pytest.approx(expected, abs=1e-12)
+    monkeypatch.setattr(bootstrap, "_CHUNK", 7 * len(words))  # 7 draws at a time
+    assert bootstrap.interval(errors, words) == pytest.approx(expected, abs=1e-12)
+    # one utterance, one resample: valid, no spread; nothing to draw: refused
+    assert bootstrap.interval([1], [5]) == (20.0, 20.0)
+    assert (
+        bootstrap.interval(errors, words, resamples=1)[0]
+        == bootstrap.interval(errors, words, resamples=1)[1]
+    )
+    for bad in (dict(errors=[], words=[]), dict(errors=[1], words=[5], resamples=0)):
+        with pytest.raises(ValueError, match="needs utterances and at least one resample"):
+            bootstrap.interval(**bad)
 
 
 # --- the command ----------------------------------------------------------------------
