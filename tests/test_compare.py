@@ -274,12 +274,18 @@ def test_bootstrap_interval_is_the_documented_percentile_interval(monkeypatch):
     assert bootstrap.interval(errors, words) == pytest.approx(expected, abs=1e-12)
     monkeypatch.setattr(bootstrap, "_CHUNK", 7 * len(words))  # 7 draws at a time
     assert bootstrap.interval(errors, words) == pytest.approx(expected, abs=1e-12)
+    # draws without reference characters are left out; a set without any has no interval
+    errors, words = np.array([0, 2]), np.array([1, 0])  # the second: 2 insertions
+    draws = np.random.default_rng(0).integers(0, 2, size=(1000, 2))
+    drawn = words[draws].sum(axis=1)
+    cers = errors[draws].sum(axis=1)[drawn > 0] / drawn[drawn > 0] * 100.0
+    expected = tuple(np.percentile(cers, [2.5, 97.5]))
+    assert bootstrap.interval(errors, words) == pytest.approx(expected, abs=1e-12)
+    assert np.isnan(bootstrap.interval([0, 0], [0, 0])).all()
     # one utterance, one resample: valid, no spread; nothing to draw: refused
     assert bootstrap.interval([1], [5]) == (20.0, 20.0)
-    assert (
-        bootstrap.interval(errors, words, resamples=1)[0]
-        == bootstrap.interval(errors, words, resamples=1)[1]
-    )
+    low, high = bootstrap.interval([1, 2, 3], [5, 5, 5], resamples=1)
+    assert low == high and 20.0 <= low <= 60.0  # one draw: its CER
     for bad in (dict(errors=[], words=[]), dict(errors=[1], words=[5], resamples=0)):
         with pytest.raises(ValueError, match="needs utterances and at least one resample"):
             bootstrap.interval(**bad)

@@ -7,7 +7,8 @@
 # on this checkout. Needs `.venv/bin/pip install mutmut==2.5.1`. mutmut 2.5 counts only
 # pytest's exit status 1 as a killed mutant, so a mutant that breaks the module's import
 # (status 2 or 3) would pass as a survivor: the runner reports every failure as 1 and logs
-# the real status (<name>.rc) so that both counts can be given.
+# the real status (<name>.rc) so that both counts can be given. Cached bytecode of the
+# project is removed before every run.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 MODULE_PATH \"PYTEST ARGS\"" >&2; exit 2; }
 module=$1 tests=$2
@@ -22,6 +23,9 @@ rm -rf "$tree" && mkdir "$tree"
 ln -s "$root/.venv" "$tree/.venv"
 cat > "$work/pytest_any_failure.sh" <<'EOF'
 #!/usr/bin/env bash
+# no cached bytecode: a mutant and the original of the same size written in the same
+# second would otherwise share a .pyc in the subprocesses the tests start
+find local frontend fileio zh_ssl_asr egs2 -name __pycache__ -prune -exec rm -rf {} +
 python -m pytest "$@"
 status=$?
 echo $status >> "$RCLOG"
