@@ -3,9 +3,9 @@
 - frontend.checkpoint: read fairseq checkpoints with a restricted unpickler
 - frontend.convert_fairseq: fairseq checkpoint -> Hugging Face folder
 - frontend.models: find a model (HF folder or fairseq .pt, converted once)
-- frontend.ssl_forward: the frozen model's forward pass (frontend and extraction)
+- frontend.ssl_forward: the frozen model's forward pass (frontend and extraction, with
+  fairseq's input normalization)
 - frontend.espnet_frontend: the weighted-sum-of-layers frontend for ESPnet
-- frontend.ssl_forward: the frozen model's forward (fairseq's input normalization)
 - frontend.pack: a trained model's config made self-contained for stage 10
 - frontend.extract: hidden states as Kaldi feature matrices
 - frontend.layer_weights: the learned layer weights of an experiment

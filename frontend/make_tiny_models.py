@@ -156,8 +156,7 @@ def make(kind, size, out_dir, seed=0):
         for name, parameter in model.named_parameters():
             if "norm" in name or name.endswith("bias"):
                 parameter.add_(0.1 * torch.randn_like(parameter))
-    name = f"tiny-{kind}-{size}"
-    folder = Path(out_dir) / name
+    folder = model_folder(out_dir, kind, size)
     with atomic_dir(folder, TOOL) as tmp:  # replaces only an earlier tiny model
         model.save_pretrained(tmp, safe_serialization=True)
         feature_extractor.save_pretrained(tmp)
@@ -181,8 +180,13 @@ def make(kind, size, out_dir, seed=0):
     return folder
 
 
+def model_folder(out_dir, kind, size):
+    return Path(out_dir) / f"tiny-{kind}-{size}"
+
+
 def checkpoint_path(out_dir, kind, size):
-    return Path(out_dir) / f"tiny-{kind}-{size}-fairseq-ckpt.pt"
+    folder = model_folder(out_dir, kind, size)
+    return folder.with_name(f"{folder.name}-fairseq-ckpt.pt")
 
 
 def ours(path):
@@ -198,7 +202,7 @@ def ours(path):
 def check_outputs(out_dir, models):
     """Refuse (OutputError) before anything is written when an output is not ours."""
     for kind, size in models:
-        check_output_dir(Path(out_dir) / f"tiny-{kind}-{size}", TOOL)
+        check_output_dir(model_folder(out_dir, kind, size), TOOL)
         path = checkpoint_path(out_dir, kind, size)
         if path.exists() and not (path.is_file() and ours(path)):
             raise OutputError(f"{path}: exists and was not written by this tool; not replaced")

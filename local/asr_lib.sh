@@ -176,7 +176,7 @@ collect_stats() {
 # model), feature statistics from --ssl_stats_utts random training utterances (one
 # GPU job when --ngpu > 0).
 ssl_sample_stats() {
-  local config=$1 dir=$2 train_keys=$3 valid_keys=$4 split keys n ngpu_opts=(--ngpu 0)
+  local config=$1 dir=$2 train_keys=$3 valid_keys=$4 split keys n sampled ngpu_opts=(--ngpu 0)
   shift 4
   for split in train valid; do
     keys=$train_keys; [ "$split" = train ] || keys=$valid_keys
@@ -185,14 +185,15 @@ ssl_sample_stats() {
       --out "$dir/$split" "${text_opts[@]}"
   done
   run python -m local.data.sample_keys --n "$ssl_stats_utts" "$train_keys" "$dir/log/sample_train.scp"
+  sampled=$(wc -l < "$dir/log/sample_train.scp")
   stats_job=(${train_cmd})
-  n=$(( $(wc -l < "$dir/log/sample_train.scp") < nj ? $(wc -l < "$dir/log/sample_train.scp") : nj ))
+  n=$(( sampled < nj ? sampled : nj ))
   if [ "$ngpu" -gt 0 ]; then stats_job=(${cuda_cmd} --gpu 1); ngpu_opts=(--ngpu 1); n=1; fi
   run python -m local.data.sample_keys --n "$n" "$valid_keys" "$dir/log/sample_valid.scp"
   stats_jobs asr "$config" "$n" "$dir/log/sample_train.scp" "$dir/log/sample_valid.scp" \
     "$dir/log" "$dir/log/sample" "$@" "${ngpu_opts[@]}"
   cp "$dir/log/sample/train/feats_stats.npz" "$dir/train/feats_stats.npz"
-  log "  feature statistics from $(wc -l < "$dir/log/sample_train.scp") of" \
+  log "  feature statistics from $sampled of" \
     "$(wc -l < "$train_keys") training utterances (--ssl_stats_utts $ssl_stats_utts)"
 }
 

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from conftest import ROOT, run
+from conftest import ROOT, run, tool
 from local.report import compare, significance
 from local.report.experiments import Row
 from local.report.score import score_files
@@ -21,10 +21,6 @@ def write_text(path, table):
     path.write_text(
         "".join(f"{k} {v}\n" if v else f"{k}\n" for k, v in table.items()), encoding="utf-8"
     )
-
-
-def python(*args, cwd=None, check=True):
-    return run(["python", "-m", *args], cwd=cwd, check=check)
 
 
 def assert_one_line_error(proc, *needles):
@@ -188,7 +184,7 @@ def test_results_md_includes_the_error_analysis_and_keeps_foreign_files(tmp_path
     exp = recipe / "exp/asr_hubert"
     results = ["local.report.results", "--exp", str(exp), "--asr_config", "a.yaml"]
     results += ["--inference_config", "d.yaml", "--use_lm", "false"]
-    python(*results, "--out", str(exp / "RESULTS.md"))
+    tool(*results, "--out", str(exp / "RESULTS.md"))
     text = (exp / "RESULTS.md").read_text()
     for needle in (
         "### Error analysis: test",
@@ -198,12 +194,12 @@ def test_results_md_includes_the_error_analysis_and_keeps_foreign_files(tmp_path
         "| s0 |",
     ):
         assert needle in text, needle
-    python(*results, "--out", str(exp / "RESULTS.md"))  # its own file: replaced
+    tool(*results, "--out", str(exp / "RESULTS.md"))  # its own file: replaced
     (tmp_path / "notes.md").write_text("# my notes\n")
-    proc = python(*results, "--out", str(tmp_path / "notes.md"), check=False)
+    proc = tool(*results, "--out", str(tmp_path / "notes.md"), check=False)
     assert_one_line_error(proc, "notes.md: exists and was not written by this tool")
     assert (tmp_path / "notes.md").read_text() == "# my notes\n"
-    proc = python(*results[:2], str(tmp_path / "nothere"), *results[3:], "--out", "x", check=False)
+    proc = tool(*results[:2], str(tmp_path / "nothere"), *results[3:], "--out", "x", check=False)
     assert_one_line_error(proc, "nothere: no such experiment folder")
 
 
@@ -212,7 +208,7 @@ def test_results_md_includes_the_error_analysis_and_keeps_foreign_files(tmp_path
 
 def test_summary_shows_intervals_and_the_p_value_against_fbank(tmp_path):
     recipe = fake_recipe(tmp_path)
-    proc = python("local.summary", "exp", "--out", "exp/summary.md", cwd=recipe)
+    proc = tool("local.summary", "exp", "--out", "exp/summary.md", cwd=recipe)
     rows = {line.split("|")[1]: line.split("|") for line in proc.stdout.splitlines()[4:6]}
     fbank_cell, hubert_cell = rows["fbank"][3], rows["hubert"][3]
     assert rows["fbank"][4] == "FBank"
@@ -263,7 +259,7 @@ def test_summary_of_close_systems_is_not_starred(tmp_path):
     recipe = fake_recipe(
         tmp_path, {"fbank": ("default", 0.1), "w2v": ("ssl_weighted_sum", 0.1)}, utterances=40
     )
-    proc = python("local.summary", "exp", cwd=recipe)
+    proc = tool("local.summary", "exp", cwd=recipe)
     row = next(line for line in proc.stdout.splitlines() if line.startswith("|w2v|"))
     p = row.split("|")[4]
     assert p.endswith(" (vs fbank)") and "*" not in p and float(p.split()[0]) > 0.05
@@ -277,24 +273,24 @@ def test_summary_refuses_a_folder_that_is_not_a_recipes_exp(tmp_path):
         ("file", "file: not a folder"),
         ("empty", "empty: no asr_* experiment in this folder"),
     ):
-        assert_one_line_error(python("local.summary", folder, cwd=tmp_path, check=False), needle)
+        assert_one_line_error(tool("local.summary", folder, cwd=tmp_path, check=False), needle)
     (tmp_path / "exp/asr_x").mkdir(parents=True)  # an experiment not yet scored
-    proc = python("local.summary", "exp", cwd=tmp_path)
+    proc = tool("local.summary", "exp", cwd=tmp_path)
     assert "no scored experiment yet" in proc.stdout
 
 
 def test_summary_names_a_broken_result_and_keeps_foreign_files(tmp_path):
     recipe = fake_recipe(tmp_path)
     (recipe / "exp/mine.md").write_text("my table\n")
-    proc = python("local.summary", "exp", "--out", "exp/mine.md", cwd=recipe, check=False)
+    proc = tool("local.summary", "exp", "--out", "exp/mine.md", cwd=recipe, check=False)
     assert_one_line_error(proc, "exp/mine.md: exists and was not written by this tool")
     assert (recipe / "exp/mine.md").read_text() == "my table\n"
     result = recipe / "exp/asr_fbank/decode_asr/test/score_cer/result.txt"
     result.write_text("garbage\n")
-    proc = python("local.summary", "exp", cwd=recipe, check=False)
+    proc = tool("local.summary", "exp", cwd=recipe, check=False)
     assert_one_line_error(proc, "result.txt: no Sum/Avg row")
     (recipe / "exp/asr_fbank/config.yaml").write_text("a: [\n")
-    proc = python("local.summary", "exp", cwd=recipe, check=False)
+    proc = tool("local.summary", "exp", cwd=recipe, check=False)
     assert_one_line_error(proc, "asr_fbank/config.yaml: not a readable YAML config")
 
 
@@ -302,7 +298,7 @@ def test_seed_tables_show_intervals_and_p_values(tmp_path):
     recipe = fake_recipe(tmp_path / "egs2/aishell/asr1")
     other = tmp_path / "egs2/wenetspeech/asr1"
     (other / "exp").mkdir(parents=True)  # a recipe with nothing trained yet
-    proc = python("local.seed_tables", "--aishell", str(recipe), "--wenetspeech", str(other))
+    proc = tool("local.seed_tables", "--aishell", str(recipe), "--wenetspeech", str(other))
     rows = {
         line.split("|")[3]: line.split("|")
         for line in proc.stdout.splitlines()
@@ -319,9 +315,9 @@ def test_seed_tables_show_intervals_and_p_values(tmp_path):
     assert significance.LEGEND in proc.stdout
     (tmp_path / "mine.md").write_text("mine\n")
     args = ["--aishell", str(recipe), "--wenetspeech", str(other), "--out", "mine.md"]
-    proc = python("local.seed_tables", *args, cwd=tmp_path, check=False)
+    proc = tool("local.seed_tables", *args, cwd=tmp_path, check=False)
     assert_one_line_error(proc, "mine.md: exists and was not written by this tool")
-    proc = python("local.seed_tables", "--aishell", "nothere", cwd=tmp_path, check=False)
+    proc = tool("local.seed_tables", "--aishell", "nothere", cwd=tmp_path, check=False)
     assert_one_line_error(proc, "nothere: no such recipe folder")
 
 
@@ -335,23 +331,23 @@ def test_layer_weights_of_every_ssl_experiment_in_one_figure(tmp_path):
         if layers:
             lines = [f"layer {i:2d}  {1 / layers:.4f}  ####" for i in range(layers)]
             (exp / f"asr_{name}/layer_weights.txt").write_text("\n".join(lines) + "\n")
-    proc = python("local.report.layer_weights_figure", str(exp))
+    proc = tool("local.report.layer_weights_figure", str(exp))
     assert proc.stdout.strip() == f"{exp / 'layer_weights.png'}: layer weights of a, b"
     figure = (exp / "layer_weights.png").read_bytes()
     assert figure.startswith(PNG) and b"local.report.layer_weights_figure" in figure
-    python("local.report.layer_weights_figure", str(exp))  # its own figure: replaced
+    tool("local.report.layer_weights_figure", str(exp))  # its own figure: replaced
     (tmp_path / "photo.png").write_bytes(PNG + b"not ours")
     args = ["local.report.layer_weights_figure", str(exp), "--out", str(tmp_path / "photo.png")]
-    assert_one_line_error(python(*args, check=False), "photo.png: exists and was not written")
+    assert_one_line_error(tool(*args, check=False), "photo.png: exists and was not written")
     assert (tmp_path / "photo.png").read_bytes() == PNG + b"not ours"
     (exp / "asr_b/layer_weights.txt").write_text("layer 0 0.5\nlayer 2 0.5\n")
-    proc = python("local.report.layer_weights_figure", str(exp), check=False)
+    proc = tool("local.report.layer_weights_figure", str(exp), check=False)
     assert_one_line_error(proc, "asr_b/layer_weights.txt:2: not a `layer 1 <weight>` line")
 
 
 def test_no_figure_without_ssl_experiments(tmp_path):
     (tmp_path / "exp/asr_fbank").mkdir(parents=True)
-    proc = python("local.report.layer_weights_figure", "exp", cwd=tmp_path)
+    proc = tool("local.report.layer_weights_figure", "exp", cwd=tmp_path)
     assert "no experiment with layer weights" in proc.stdout
     assert not (tmp_path / "exp/layer_weights.png").exists()
 
@@ -365,20 +361,20 @@ def test_tune_table_replaces_only_its_own_outputs(tmp_path):
     for setting, hyp in (("beam10_ctc0.3_lm0.1", "甲乙丙"), ("beam10_ctc0.5_lm0.1", "甲乙丙丁")):
         write_text(tune / setting / "dev/text", {"u1": hyp, "u2": "甲乙"})
         score_files(tmp_path / "ref", tune / setting / "dev/text", tune / setting / "dev/score_cer")
-    proc = python("local.report.tune_table", str(tune), "dev")
+    proc = tool("local.report.tune_table", str(tune), "dev")
     assert proc.stdout.strip() == "10 0.5 0.1 0.0"
     assert (tune / "grid.png").read_bytes().startswith(PNG)
-    python("local.report.tune_table", str(tune), "dev")  # its own outputs: replaced
+    tool("local.report.tune_table", str(tune), "dev")  # its own outputs: replaced
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     plt.figure().savefig(tune / "grid.png")  # a plot of an earlier version, without the mark
-    python("local.report.tune_table", str(tune), "dev")
+    tool("local.report.tune_table", str(tune), "dev")
     assert b"local.report.tune_table" in (tune / "grid.png").read_bytes()
     (tune / "grid.png").write_bytes(PNG + b"someone's plot")
-    proc = python("local.report.tune_table", str(tune), "dev", check=False)
+    proc = tool("local.report.tune_table", str(tune), "dev", check=False)
     assert_one_line_error(proc, "grid.png: exists and was not written by this tool")
     assert (tune / "grid.png").read_bytes() == PNG + b"someone's plot"
 
@@ -389,5 +385,5 @@ def test_results_names_a_broken_input_file(tmp_path):
     (exp / "decode_asr/test/rtf").write_text("rtf\n")
     args = ["local.report.results", "--exp", str(exp), "--asr_config", "a.yaml"]
     args += ["--inference_config", "d.yaml", "--use_lm", "false", "--out", str(exp / "R.md")]
-    assert_one_line_error(python(*args, check=False), "decode_asr/test/rtf:1: not an `rtf")
+    assert_one_line_error(tool(*args, check=False), "decode_asr/test/rtf:1: not an `rtf")
     assert not (exp / "R.md").exists()
