@@ -69,10 +69,13 @@ def random_case(seed):
             rate = rng.choice([0.0, 0.03, 0.1, 0.25, 0.5, 0.9])
             ends = rng.random() < 0.5
             hyps = {u: mutate(rng, r.replace(" ", ""), rate, ends) for u, r in refs.items()}
+        # one utterance with a reference is decoded by every system: each has a CER and
+        # each pair an utterance in common
+        first = next(u for u, r in refs.items() if r)
         for utt in list(hyps):
             if rng.random() < 0.05:
                 hyps[utt] = ""  # an empty hypothesis
-            elif rng.random() < 0.04 and len(hyps) > 1:
+            elif rng.random() < 0.04 and utt != first:
                 del hyps[utt]  # not decoded
         systems.append(hyps)
     return refs, systems, (utt2spk if rng.random() < 0.5 else None)

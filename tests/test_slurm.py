@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from conftest import ROOT, project_env
 from local.runtime.jobs import read_slurm_config, slurm_options, slurm_submission
 
@@ -157,28 +159,50 @@ def test_option_without_rule_is_an_error(tmp_path):
 # --- failure paths on the real cluster ------------------------------------------
 
 
-def squeue(cluster):
-    """The job ids Slurm still knows as pending or running."""
+def queued(cluster, cwd):
+    """Slurm's ids ("<array job>_<task>", "<array job>_[...]" while pending) of the tasks
+    still pending, running or completing that run in cwd: this test's tasks only. An
+    element's own job id (squeue's %A) is no array id: `scancel <it>_2` silently does
+    nothing."""
     proc = subprocess.run(
-        ["squeue", "-h", "-o", "%A %T"],
+        ["squeue", "-h", "-o", "%i|%Z"],
         env=project_env(**cluster.env),
         capture_output=True,
         text=True,
         check=True,
     )
-    return [line.split()[0] for line in proc.stdout.splitlines() if line.strip()]
+    lines = [line.split("|", 1) for line in proc.stdout.splitlines() if "|" in line]
+    return [task for task, folder in lines if folder == str(cwd)]
 
 
-def start_jobs(cluster, cwd, *args):
-    """The job runner on the cluster, running in the background (a Popen)."""
-    return subprocess.Popen(
-        ["python", "-m", "local.runtime.jobs", "--backend", "slurm", *args],
-        cwd=cwd,
-        env=project_env(**cluster.env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+@pytest.fixture
+def start_jobs(slurm_cluster, tmp_path):
+    """start(*args): the job runner on the cluster in tmp_path, in the background (a
+    Popen). Whatever the test's outcome, a runner left is killed and its tasks cancelled,
+    so that no later test finds them in the queue."""
+    runners = []
+
+    def start(*args):
+        runners.append(
+            subprocess.Popen(
+                ["python", "-m", "local.runtime.jobs", "--backend", "slurm", *args],
+                cwd=tmp_path,
+                env=project_env(**slurm_cluster.env),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+        return runners[-1]
+
+    yield start
+    for runner in runners:
+        if runner.poll() is None:
+            runner.kill()
+            runner.communicate()
+    left = queued(slurm_cluster, tmp_path)
+    if left:
+        subprocess.run(["scancel", *left], env=project_env(**slurm_cluster.env), check=True)
 
 
 def wait_for(condition, timeout=60, what="a condition"):
@@ -201,23 +225,18 @@ def test_sbatch_refusing_the_job_is_a_failure(slurm_cluster, tmp_path):
     assert "not submitted" in proc.stderr and "invalid partition" in proc.stderr.lower()
 
 
-def test_cancelled_task_is_a_failure_naming_its_log(slurm_cluster, tmp_path):
-    runner = start_jobs(
-        slurm_cluster,
-        tmp_path,
-        "JOB=1:2",
-        "x.JOB.log",
-        "[ JOB = 1 ] || sleep 300; echo job JOB done",
-    )
+def test_cancelled_task_is_a_failure_naming_its_log(slurm_cluster, start_jobs, tmp_path):
+    runner = start_jobs("JOB=1:2", "x.JOB.log", "[ JOB = 1 ] || sleep 300; echo job JOB done")
     wait_for(
         lambda: (
             "job 1 done" in _read(tmp_path / "x.1.log") and "Started" in _read(tmp_path / "x.2.log")
         ),
         what="task 2 to run",
     )
-    job = squeue(slurm_cluster)[0].split("_")[0]
-    subprocess.run(["scancel", f"{job}_2"], env=project_env(**slurm_cluster.env), check=True)
+    (task,) = [t for t in queued(slurm_cluster, tmp_path) if t.endswith("_2")]
+    subprocess.run(["scancel", task], env=project_env(**slurm_cluster.env), check=True)
     _, stderr = runner.communicate(timeout=60)
+    job = task.split("_")[0]
     assert runner.returncode == 1
     assert f"jobs: job 2 failed (it did not finish; Slurm job {job}); log: x.2.log" in stderr
     assert "CANCELLED" in _read(tmp_path / "x.2.log")  # Slurm's own note, in the task's log
@@ -236,17 +255,17 @@ def test_task_over_its_time_limit_is_a_failure(slurm_cluster, tmp_path):
     assert "TIME LIMIT" in _read(tmp_path / "x.log")
 
 
-def test_ctrl_c_cancels_the_submitted_jobs(slurm_cluster, tmp_path):
-    runner = start_jobs(slurm_cluster, tmp_path, "JOB=1:2", "x.JOB.log", "sleep 300")
+def test_ctrl_c_cancels_the_submitted_jobs(slurm_cluster, start_jobs, tmp_path):
+    runner = start_jobs("JOB=1:2", "x.JOB.log", "sleep 300")
     wait_for(
         lambda: all("Started" in _read(tmp_path / f"x.{j}.log") for j in (1, 2)),
         what="both tasks to run",
     )
-    assert squeue(slurm_cluster)
+    assert len(queued(slurm_cluster, tmp_path)) == 2
     runner.send_signal(signal.SIGINT)
     runner.communicate(timeout=60)
     assert runner.returncode == 128 + signal.SIGINT
-    wait_for(lambda: not squeue(slurm_cluster), timeout=30, what="Slurm to end the jobs")
+    wait_for(lambda: not queued(slurm_cluster, tmp_path), timeout=30, what="Slurm to end the jobs")
 
 
 def _read(path):
