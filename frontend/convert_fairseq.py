@@ -308,6 +308,25 @@ def check_output(checkpoint, out_dir, force=False):
         raise ConversionError(str(e)) from None
 
 
+CONVERSION_FILES = {
+    "config.json",
+    "preprocessor_config.json",
+    "model.safetensors",
+    "fairseq_conversion.json",
+}
+
+
+def unmarked_conversion(out_dir, extra_files=None):
+    """Whether out_dir is a conversion written before the owner marker existed: its
+    record and nothing but the files a conversion writes (a single file of the user's
+    beside them makes it foreign)."""
+    out_dir = Path(out_dir)
+    if not (out_dir / "fairseq_conversion.json").is_file() or out_dir.is_symlink():
+        return False
+    ours = CONVERSION_FILES | set(extra_files or ())
+    return all(path.name in ours and path.is_file() for path in out_dir.iterdir())
+
+
 def convert(checkpoint, out_dir, log=print, force=False, extra_files=None):
     """Write the Hugging Face folder out_dir (atomically, replacing only an earlier
     output of this converter, or any folder with `force`, never one holding the
@@ -315,8 +334,7 @@ def convert(checkpoint, out_dir, log=print, force=False, extra_files=None):
     conversion record."""
     from transformers import AutoModel
 
-    # a folder converted before the owner marker existed is still recognizably ours
-    force = force or (Path(out_dir) / "fairseq_conversion.json").is_file()
+    force = force or unmarked_conversion(out_dir, extra_files)
     check_output(checkpoint, out_dir, force)
     state = load_fairseq_checkpoint(checkpoint)
     try:

@@ -211,6 +211,25 @@ def test_current_folder_and_foreign_folders_are_kept(tmp_path):
     assert a_file.read_text() == "data"
 
 
+def test_a_conversion_record_beside_foreign_files_does_not_make_the_folder_ours(tmp_path):
+    """A folder converted before the owner marker existed is replaced on a rerun; the
+    same record beside one file of the user's is not (a record alone proves nothing)."""
+    checkpoint = FIXTURES / "hubert_base_tiny.pt"
+    old = tmp_path / "old"
+    convert(checkpoint, old, log=lambda _: None)
+    (old / ".written_by").unlink()  # as written before the marker existed
+    convert(checkpoint, old, log=lambda _: None)
+    assert (old / ".written_by").is_file()
+
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "fairseq_conversion.json").write_text("{}\n")
+    (mixed / "notes.txt").write_text("mine")
+    refused(convert_cli(checkpoint, mixed), str(mixed), "did not write")
+    assert sorted(p.name for p in mixed.iterdir()) == ["fairseq_conversion.json", "notes.txt"]
+    assert (mixed / "notes.txt").read_text() == "mine"
+
+
 def test_rerun_replaces_its_own_output_with_the_umask_permissions(tmp_path):
     import os
 

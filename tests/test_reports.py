@@ -4,6 +4,7 @@ weights figure, and what each tool does with bad input or foreign files."""
 
 import random
 import re
+import shutil
 
 import pytest
 import yaml
@@ -147,11 +148,27 @@ def test_score_replaces_only_its_own_outputs(tmp_path):
     run([*score, "out"], cwd=tmp_path)
     (tmp_path / "out/result.txt").unlink()  # as if stopped before the last file
     run([*score, "out"], cwd=tmp_path)
-    (tmp_path / "out/analysis.md").unlink()  # an output of an earlier version
+    (tmp_path / "out/analysis.md").unlink()  # an output of a version without these
+    (tmp_path / "out/.written_by").unlink()
     write_text(tmp_path / "hyp", {"u1": "你好"})
     proc = run([*score, "out"], cwd=tmp_path)  # its own outputs: replaced
     assert "CER 0.0 %" in proc.stdout and "(u1)" in (tmp_path / "out/hyp.trn").read_text()
     assert (tmp_path / "out/analysis.md").exists()
+
+    # our analysis.md copied beside the user's files proves nothing about them
+    (tmp_path / "copy").mkdir()
+    shutil.copy(tmp_path / "out/analysis.md", tmp_path / "copy/analysis.md")
+    (tmp_path / "copy/result.txt").write_text("my notes\n")
+    (tmp_path / "copy/ref.trn").write_text("my ref\n")
+    proc = run([*score, "copy"], cwd=tmp_path, check=False)
+    assert_one_line_error(proc, "copy/ref.trn: exists and was not written by local/score.sh")
+    assert (tmp_path / "copy/result.txt").read_text() == "my notes\n"
+    assert (tmp_path / "copy/ref.trn").read_text() == "my ref\n"
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == [
+        "analysis.md",
+        "ref.trn",
+        "result.txt",
+    ]
 
 
 # --- the error analysis ----------------------------------------------------------------

@@ -35,7 +35,7 @@ import os
 import sys
 from pathlib import Path
 
-from fileio.atomic import OutputError, write_text
+from fileio.atomic import OWNER_FILE, OutputError, owner_of, write_text
 from fileio.audio import SAMPLE_RATE
 from fileio.kaldi_table import DataError, read_table
 from local.report import error_analysis, owned
@@ -457,10 +457,15 @@ def our_result(out_dir):
 our_analysis = owned.starts_with(error_analysis.TITLE)
 
 
+SCORER = "local/score.sh"
+
+
 def our_folder(out_dir):
-    """Whether out_dir holds an earlier output of this scorer: its result.txt, or its
-    analysis.md (written first)."""
-    return our_result(out_dir) or our_analysis(Path(out_dir) / "analysis.md")
+    """Whether out_dir's ref.trn, hyp.trn and result.txt are an earlier output of this
+    scorer: its owner marker (written before them, so an interrupted run resumes) or,
+    from before the marker, its result.txt (written last). Our analysis.md alone
+    proves nothing about the other files."""
+    return owner_of(out_dir) == SCORER or our_result(out_dir)
 
 
 def check_out_dir(out_dir):
@@ -495,6 +500,8 @@ def score_files(
     missing = len(refs) - len(hyps)
     if out_dir:
         out_dir = Path(out_dir)
+        if owner_of(out_dir) is None:  # never another tool's marker
+            write_text(out_dir / OWNER_FILE, SCORER + "\n")
         ours = lambda path: our_folder(out_dir)
         analysis = error_analysis.render(
             scoring.keyed(), f"{hyp_path} against {ref_path}", durations
