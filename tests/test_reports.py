@@ -133,6 +133,23 @@ def test_score_names_the_file_and_line_of_bad_input(tmp_path):
         assert_one_line_error(proc, *needles)
 
 
+def test_ids_sclite_cannot_tell_apart_are_refused(tmp_path):
+    """sclite ignores the case of ids and joins speaker and utterance with '-': two
+    utterances it would take for one are an error of score.sh and compare.sh alike."""
+    write_text(tmp_path / "ref", {"A1": "你好世界", "a1": "再见朋友"})
+    write_text(tmp_path / "hyp", {"A1": "你好世", "a1": "再见朋友"})
+    write_text(tmp_path / "joined", {"c": "你好", "b-c": "再见"})
+    write_text(tmp_path / "utt2spk", {"c": "a-b", "b-c": "a"})
+    score, compare_sh = (["bash", str(ROOT / f"local/{name}.sh")] for name in ("score", "compare"))
+    for command, needle in (
+        (score + ["ref", "hyp"], "ref: utterances 'A1' and 'a1' have the same sclite id (a1)"),
+        (compare_sh + ["ref", "hyp", "ref"], "ref: utterances 'A1' and 'a1'"),
+        (score + ["joined", "joined", "--utt2spk", "utt2spk"], "'c' and 'b-c'"),
+        (compare_sh + ["joined", "joined", "ref", "--utt2spk", "utt2spk"], "(a-b-c)"),
+    ):
+        assert_one_line_error(run(command, cwd=tmp_path, check=False), needle)
+
+
 def test_score_replaces_only_its_own_outputs(tmp_path):
     write_text(tmp_path / "ref", {"u1": "你好"})
     write_text(tmp_path / "hyp", {"u1": "你"})
@@ -280,6 +297,29 @@ def test_summary_of_close_systems_is_not_starred(tmp_path):
     row = next(line for line in proc.stdout.splitlines() if line.startswith("|w2v|"))
     p = row.split("|")[4]
     assert p.endswith(" (vs fbank)") and "*" not in p and float(p.split()[0]) > 0.05
+
+
+def test_rows_scored_against_different_references_get_no_p_value(tmp_path):
+    """An SSL row scored after the test set's text changed: no test, a warning naming
+    both scorings, and the table still written."""
+    recipe = fake_recipe(tmp_path, utterances=20)
+    data, decode = recipe / "dump/raw/test", recipe / "exp/asr_hubert/decode_asr/test"
+    changed = data.parent / "test_changed/text"
+    lines = (data / "text").read_text(encoding="utf-8").splitlines()
+    lines[3] += "甲"
+    changed.parent.mkdir()
+    changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run(
+        ["bash", str(ROOT / "local/score.sh"), str(changed), str(decode / "text")]
+        + [str(decode / "score_cer"), "--utt2spk", str(data / "utt2spk")]
+    )
+    proc = tool("local.summary", "exp", cwd=recipe)
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("|hubert|"))
+    assert row.split("|")[4] == "- (vs fbank)"
+    (warning,) = [line for line in proc.stderr.splitlines() if "warning" in line]
+    assert "asr_fbank/decode_asr/test/score_cer/result.txt and " in warning
+    assert "asr_hubert/decode_asr/test/score_cer/result.txt: scored against different" in warning
+    assert "Traceback" not in proc.stderr
 
 
 def test_summary_refuses_a_folder_that_is_not_a_recipes_exp(tmp_path):

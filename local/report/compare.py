@@ -53,7 +53,7 @@ class System:
 def load(ref_path, hyp_paths, names, utt2spk_path=None):
     """[System] of the hypothesis files, scored against ref_path."""
     refs = read_reference(ref_path)
-    trn_ids = trn_ids_of(refs, read_table(utt2spk_path) if utt2spk_path else {})
+    trn_ids = trn_ids_of(refs, read_table(utt2spk_path) if utt2spk_path else {}, ref_path)
     systems = []
     for name, hyp_path in zip(names, hyp_paths):
         scoring = scoring_of(refs, read_hypotheses(hyp_path, refs, ref_path), trn_ids, name)

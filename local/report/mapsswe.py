@@ -61,6 +61,10 @@ class Result:
     better: int  # 0: the first system, 1: the second, None: no significant difference
 
 
+class DifferentReferences(ValueError):
+    """Two alignments of one sentence against different reference texts."""
+
+
 def _ops(path):
     return [op for op, _, _ in path]
 
@@ -72,7 +76,7 @@ def _reference(path):
 def segments(path1, path2, min_good=MIN_GOOD):
     """The segments of one sentence, from two alignments [(op, ref, hyp)] of it."""
     if _reference(path1) != _reference(path2):
-        raise ValueError("the two alignments are not of the same reference")
+        raise DifferentReferences("the two alignments are not of the same reference")
     ops1, ops2 = _ops(path1), _ops(path2)
     n1, n2 = len(ops1), len(ops2)
     found = []

@@ -397,9 +397,21 @@ def read_texts(ref_path, hyp_path, utt2spk_path=None):
     return refs, hyps, utt2spk
 
 
-def trn_ids_of(refs, utt2spk):
-    """The trn id of every utterance: `(spk-utt)` with a speaker, else `(utt)`."""
-    return {u: f"({utt2spk[u]}-{u})" if u in utt2spk else f"({u})" for u in refs}
+def trn_ids_of(refs, utt2spk, ref_path="the reference"):
+    """The trn id of every utterance: `(spk-utt)` with a speaker, else `(utt)`. Two
+    utterances whose ids sclite cannot tell apart (it ignores the case of ASCII
+    letters; `(a-b-c)` is speaker a-b's utterance c and speaker a's b-c) are refused:
+    sclite would pair their sentences wrongly."""
+    trn_ids, seen = {}, {}
+    for utt in refs:
+        trn_ids[utt] = f"({utt2spk[utt]}-{utt})" if utt in utt2spk else f"({utt})"
+        other = seen.setdefault(sclite_id(trn_ids[utt]), utt)
+        if other != utt:
+            raise DataError(
+                f"{ref_path}: utterances '{other}' and '{utt}' have the same sclite id "
+                f"{sclite_id(trn_ids[utt])}: sclite cannot tell them apart; rename one"
+            )
+    return trn_ids
 
 
 def sclite_id(trn_id):
@@ -493,7 +505,7 @@ def score_files(
     durations = read_durations(durations_path) if durations_path else None
     if out_dir:
         check_out_dir(out_dir)
-    trn_ids = trn_ids_of(refs, utt2spk)
+    trn_ids = trn_ids_of(refs, utt2spk, ref_path)
     title = title or (str(Path(out_dir) / "hyp.trn") if out_dir else str(hyp_path))
     scoring = scoring_of(refs, hyps, trn_ids, title)
     check_reference(scoring, refs, ref_path, hyp_path)

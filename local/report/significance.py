@@ -8,9 +8,11 @@ same data, on the same test set (local.report.mapsswe), starred when sctk's rule
 calls the difference significant.
 """
 
+import sys
 from functools import cache
 from pathlib import Path
 
+from fileio.kaldi_table import DataError
 from local.report import bootstrap, mapsswe, scored
 
 LEGEND = (
@@ -41,10 +43,16 @@ def with_interval(cer, result_txt):
 
 
 def test(result_a, result_b):
-    """The MAPSSWE Result of two scored sets of the same test set."""
-    return mapsswe.test(
-        mapsswe.paired_sentences(scoring(result_a).utterances, scoring(result_b).utterances)
-    )
+    """The MAPSSWE Result of two scored sets of the same test set; DataError when an
+    utterance both scored has two different references."""
+    pairs = mapsswe.paired_sentences(scoring(result_a).utterances, scoring(result_b).utterances)
+    try:
+        return mapsswe.test(pairs)
+    except mapsswe.DifferentReferences:
+        raise DataError(
+            f"{result_a} and {result_b}: scored against different references "
+            "(an utterance's reference text differs); no significance test"
+        ) from None
 
 
 def p_text(result):
@@ -74,8 +82,12 @@ def versus_fbank(rows, row, columns):
     cells = []
     for column in columns:
         if column in row.results and column in partner.results:
-            result = test(partner.results[column], row.results[column])
-            cells.append(p_text(result) if result.sentences else "-")
+            try:
+                result = test(partner.results[column], row.results[column])
+            except DataError as e:
+                print(f"warning: {e}", file=sys.stderr)
+                result = None
+            cells.append(p_text(result) if result and result.sentences else "-")
         else:
             cells.append("-")
     return " / ".join(cells) + f" (vs {partner.experiment})"
