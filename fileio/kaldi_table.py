@@ -49,6 +49,10 @@ def read_lines(path):
         raise DataError(f"{path}: is a folder, not a table file") from None
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
+    except NotADirectoryError:
+        raise DataError(f"{path}: no such file (a part of the path is a file)") from None
+    except OSError as e:  # no permission, an I/O error
+        raise DataError(f"{path}: cannot read ({e.strerror})") from None
 
 
 def read_table(path, allow_empty_value=False):

@@ -46,6 +46,7 @@ def bad_files(tmp_path):
     files["gbk"].write_bytes(GBK_TEXT)
     files["no_value"] = tmp_path / "no_value.txt"
     files["no_value"].write_text("u1 a\nu2\n")
+    files["under_a_file"] = files["empty"] / "table"  # NotADirectoryError
     return files
 
 
@@ -108,7 +109,9 @@ TABLE_COMMANDS = {
 }
 
 
-@pytest.mark.parametrize("kind", ["missing", "folder", "garbage", "gbk", "no_value"])
+@pytest.mark.parametrize(
+    "kind", ["missing", "folder", "garbage", "gbk", "no_value", "under_a_file"]
+)
 @pytest.mark.parametrize("command", sorted(TABLE_COMMANDS))
 def test_table_files(tmp_path, command, kind):
     bad = bad_files(tmp_path)[kind]
@@ -247,6 +250,18 @@ def test_a_data_directory_reads_back_as_written(tmp_path):
         (["local.report.compare", "T", "T", "T", "--seed", "-1"], "--seed"),
         (["local.report.compare", "T", "T", "T", "--resamples", "99999999999"], "--resamples"),
         (["local.report.seed_tables", "--aishell", "O", "--wenetspeech", "O"], "not a recipe"),
+        (["local.data.split_keys", "--nj", "1", "T", "O.JOB"], "O.1: is a folder"),
+        (["local.data.split_keys", "--nj", "1", "T", "T/x/o.JOB"], "T is not a folder"),
+        (["local.decode.merge_decode", "--nj", "1", "T", "O"], "T/keys.1.scp: no such file"),
+        (["local.runtime.jobs", "JOB=1:2", "T/x.JOB.log", "echo"], "T/x.1.log': cannot make"),
+        (["local.runtime.jobs", "JOB=1:2", "O.JOB", "echo"], "O.1': a file name is needed"),
+        (["local.transcribe", "M", "a.wav", "--max_seconds", "nan"], "--max_seconds nan"),
+        (["local.transcribe", "M", "a.wav", "--max_seconds", "inf"], "--max_seconds inf"),
+        (["local.transcribe", "M", "a.wav", "--max_seconds", "3"], "--max_seconds 3.0"),
+        (["local.transcribe", "M", "a.wav", "--batch_size", "0"], "--batch_size"),
+        (["local.transcribe", "M", "a.wav", "--output_dir", "T/x"], "T/x: cannot make"),
+        (["local.transcribe", "M", "a.wav", "--output_dir", "T"], "T: exists and is not a"),
+        (["local.transcribe", "M", "O.wav", "--output_dir", ".", "--force"], "O.txt: is a folder"),
     ],
 )
 def test_bad_arguments(tmp_path, command, message):
@@ -256,6 +271,8 @@ def test_bad_arguments(tmp_path, command, message):
     (tmp_path / "BAD").write_text("u1 1\nu2 abc\n")
     (tmp_path / "DUP").write_text("u1 a\nu2 b\nu1 c\n")
     (tmp_path / "O").mkdir()
+    (tmp_path / "O.1").mkdir()
+    (tmp_path / "O.txt").mkdir()
     (tmp_path / "L").mkdir()
     proc = run(["python", "-m", *command], cwd=tmp_path, check=False)
     assert proc.returncode != 0

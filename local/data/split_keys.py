@@ -69,8 +69,11 @@ def main(argv=None):
         for out in outputs:
             if out.resolve() in inputs:
                 raise DataError(f"{out}: an output would overwrite an input")
-            if out.parent.exists() and not out.parent.is_dir():
-                raise DataError(f"{out}: {out.parent} is not a folder")
+            above = next(p for p in [out.parent, *out.parent.parents] if p.exists())
+            if not above.is_dir():
+                raise DataError(f"{out}: {above} is not a folder")
+            if out.is_dir():
+                raise DataError(f"{out}: is a folder; a file name is needed")
         if args.lengths:
             lengths = read_lengths(args.lengths)
             missing = [k for k in keys if k not in lengths]

@@ -37,6 +37,7 @@ Existing files in --output_dir are not replaced unless --force.
 import argparse
 import contextlib
 import logging
+import math
 import os
 import sys
 import warnings
@@ -76,8 +77,12 @@ def output_paths(args, parser):
             parser.error(f"--format {args.format} with several audio files needs --output_dir")
         return {}
     out_dir = Path(args.output_dir)
-    if out_dir.exists() and not out_dir.is_dir():
+    try:  # made now: a folder that cannot be made fails before the decoding
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
         parser.error(f"--output_dir {out_dir}: exists and is not a folder")
+    except OSError as e:
+        parser.error(f"--output_dir {out_dir}: cannot make the folder ({e.strerror})")
     paths, seen = {}, {}
     inputs = {Path(a).resolve() for a in args.audio}
     for index, audio in enumerate(args.audio):
@@ -86,6 +91,8 @@ def output_paths(args, parser):
             parser.error(f"{args.audio[seen[path]]} and {audio} would both be written to {path}")
         if path.resolve() in inputs:
             parser.error(f"{path}: is one of the audio files; choose another --output_dir")
+        if path.is_dir():
+            parser.error(f"{path}: is a folder; not replaced (choose another --output_dir)")
         if os.path.lexists(path) and not args.force:
             parser.error(f"{path}: exists; not replaced (use --force, or another --output_dir)")
         seen[path] = index
@@ -132,8 +139,8 @@ def main(argv=None):
 def transcribe_files(argv=None):
     parser = get_parser()
     args = parser.parse_args(argv)
-    if args.max_seconds <= 3:
-        parser.error("--max_seconds must be more than 3")
+    if not 3 < args.max_seconds < math.inf:
+        parser.error(f"--max_seconds {args.max_seconds}: must be a number of seconds over 3")
     if args.batch_size < 1:
         parser.error("--batch_size must be at least 1")
     paths = output_paths(args, parser)
@@ -156,7 +163,11 @@ def transcribe_files(argv=None):
             text = render(result, args.format)
             if index in paths:
                 if result.error is None:
-                    write_text(paths[index], text if text.endswith("\n") else text + "\n")
+                    try:
+                        write_text(paths[index], text if text.endswith("\n") else text + "\n")
+                    except OSError as e:
+                        failed += 1
+                        print(f"{paths[index]}: ERROR cannot write ({e.strerror})", file=sys.stderr)
             else:
                 print(text, end="" if text.endswith("\n") else "\n", flush=True)
     if failed:

@@ -328,6 +328,13 @@ def main(argv=None):
     if args.max_jobs_run < 0 or args.num_threads < 1 or args.gpu < 0:
         parser.error("--max-jobs-run must be >= 0, --num-threads >= 1, --gpu >= 0")
     jobs = expand(array_var, numbers, log, command)
+    for job in jobs:  # a log that cannot be written fails now, not after a job ran
+        try:
+            job.log.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            parser.error(f"LOG '{job.log}': cannot make its folder ({e.strerror})")
+        if job.log.is_dir():
+            parser.error(f"LOG '{job.log}': a file name is needed (it is a folder)")
 
     env = dict(os.environ)
     if args.slurm_task:  # one task of a Slurm array job, run by the batch script
