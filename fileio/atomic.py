@@ -14,13 +14,16 @@ alone would make them private to the user).
 """
 
 import contextlib
+import glob
 import os
 import shutil
 import signal
+import socket
 import tempfile
 from pathlib import Path
 
 OWNER_FILE = ".written_by"
+WRITER_FILE = ".being_written_by"  # host and process id, while atomic_dir writes
 
 
 class OutputError(Exception):
@@ -133,16 +136,35 @@ def atomic_dir(path, tool, force=None, inputs=()):
     path = Path(path)
     check_output_dir(path, tool, force, inputs)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_abandoned(path, tool)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         _make_public(tmp, directory=True)
         (tmp / OWNER_FILE).write_text(tool + "\n", encoding="utf-8")
+        (tmp / WRITER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n")
         yield tmp
         check_output_dir(path, tool, force, inputs)
+        (tmp / WRITER_FILE).unlink()
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     replace_dir(tmp, path)
+
+
+def remove_abandoned(path, tool):
+    """Remove the temporary folders that atomic_dir(path, tool) left when its process
+    was killed (SIGKILL, a crash of the machine): those of this tool whose writer, a
+    process of this machine, has ended. Another machine's or a live writer's are kept."""
+    for tmp in Path(path).parent.glob(f".{glob.escape(Path(path).name)}.*.tmp"):
+        try:
+            host, pid = (tmp / WRITER_FILE).read_text().split()
+            if tmp.is_symlink() or owner_of(tmp) != tool or host != socket.gethostname():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # the writer has ended
+            shutil.rmtree(tmp, ignore_errors=True)
+        except (OSError, ValueError):  # not such a folder, or its writer lives
+            continue
 
 
 def replace_dir(new, path):

@@ -13,10 +13,12 @@ options: test_driver)."""
 import hashlib
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, run, tool
+from fileio.atomic import atomic_dir
 from fileio.kaldi_table import DataError, read_table
 
 GBK_TEXT = "u1 你好\n".encode("gbk")
@@ -486,6 +488,50 @@ def test_sigterm_removes_the_temporary_folder(tmp_path):
     proc.send_signal(signal.SIGTERM)  # what the job runner sends on Ctrl-C
     assert proc.wait(timeout=30) == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_writers_temporary_folder_is_removed_by_the_next_write(tmp_path):
+    """SIGKILL leaves the temporary folder (no handler runs); the next atomic_dir of the
+    same output and tool removes it, but never a live writer's or another tool's."""
+    import signal
+    import subprocess
+
+    from conftest import project_env
+
+    def writer(tool):
+        script = (
+            "import time\n"
+            "from fileio.atomic import atomic_dir\n"
+            f"with atomic_dir({str(tmp_path / 'out')!r}, {tool!r}) as tmp:\n"
+            "    (tmp / 'part').write_text('half')\n"
+            "    print(tmp, flush=True)\n"
+            "    time.sleep(60)\n"
+        )
+        proc = subprocess.Popen(
+            ["python", "-c", script], env=project_env(), stdout=subprocess.PIPE, text=True
+        )
+        return proc, Path(proc.stdout.readline().strip())
+
+    live, in_progress = writer("tests")
+    killed, abandoned = writer("tests")
+    other_tool, others = writer("another tool")
+    for proc in (killed, other_tool):
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    try:
+        assert abandoned.is_dir() and others.is_dir() and in_progress.is_dir()
+        with atomic_dir(tmp_path / "out2", "tests") as tmp:  # another output: not its own
+            (tmp / "x").write_text("x")
+        assert abandoned.is_dir()
+        with atomic_dir(tmp_path / "out", "tests", force=True) as tmp:
+            (tmp / "done").write_text("done")
+        assert not abandoned.exists()
+        assert others.is_dir() and in_progress.is_dir()  # another tool's; a live writer's
+        assert (tmp_path / "out/done").read_text() == "done"
+        assert not (tmp_path / "out/.being_written_by").exists()
+    finally:
+        live.kill()
+        live.wait()
 
 
 def test_tuning_settings_are_read_as_numbers_and_never_merged(tmp_path):

@@ -126,6 +126,9 @@ def load(args):
 
 
 def main(argv=None):
+    from fileio.atomic import terminate_cleanly
+
+    terminate_cleanly()  # SIGTERM during the unpacking removes the half-unpacked folder
     try:
         return transcribe_files(argv)
     except KeyboardInterrupt:
