@@ -64,6 +64,16 @@ def layer_weights(model_file):
         raise LayerWeightsError(f"{model_file}: not a model state dict")
     for name, tensor in state.items():
         if name.endswith(PARAMETER):
+            if not isinstance(tensor, torch.Tensor) or tensor.dim() != 1 or not len(tensor):
+                shape = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else "no tensor"
+                raise LayerWeightsError(
+                    f"{model_file}: {name} is {shape}, not one weight per layer"
+                )
+            if not torch.isfinite(tensor).all():
+                raise LayerWeightsError(
+                    f"{model_file}: {name} holds values that are not finite "
+                    "(did the training diverge?)"
+                )
             return torch.softmax(tensor.float(), dim=-1).tolist()
     return None
 

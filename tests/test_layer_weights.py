@@ -47,3 +47,22 @@ def test_bad_inputs_are_one_line_errors(tmp_path):
     torch.save({"encoder.weight": torch.ones(2)}, exp / "fbank.pth")
     proc = layer_weights_cli(exp, "--model", "fbank.pth")
     assert proc.returncode == 2 and "no weighted-sum SSL frontend" in proc.stderr
+
+
+def test_weights_that_are_not_one_finite_weight_per_layer_are_refused(tmp_path):
+    """A diverged training (nan, inf) or a damaged file: one line, nothing written."""
+    exp = tmp_path / "asr_z"
+    exp.mkdir()
+    for name, weights, words in (
+        ("nan", torch.tensor([0.0, float("nan")]), "not finite"),
+        ("inf", torch.tensor([float("inf"), 1.0]), "not finite"),
+        ("empty", torch.zeros(0), "(0,), not one weight per layer"),
+        ("scalar", torch.tensor(1.0), "(), not one weight per layer"),
+        ("matrix", torch.ones(2, 3), "(2, 3), not one weight per layer"),
+        ("number", 3, "no tensor, not one weight per layer"),
+    ):
+        torch.save({PARAMETER: weights}, exp / f"{name}.pth")
+        proc = layer_weights_cli(exp, "--model", f"{name}.pth")
+        one_error_line(proc, f"{name}.pth: {PARAMETER}")
+        assert words in proc.stderr, proc.stderr
+        assert sorted(p.name for p in exp.iterdir() if not p.name.endswith(".pth")) == []
