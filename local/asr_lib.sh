@@ -30,15 +30,17 @@ is_test_set() { [[ " $test_sets " == *" $1 "* ]]; }
 # Refuse bad option values before anything runs.
 check_options() {
   local name
+  # whole numbers without leading zeros (bash reads 08 as a bad octal number) and
+  # of a sane size (no overflow in bash's arithmetic)
   for name in stage stop_stage; do
-    [[ ${!name} =~ ^[0-9]+$ ]] && [ "${!name}" -ge 1 ] && [ "${!name}" -le 12 ] \
+    [[ ${!name} =~ ^[1-9][0-9]?$ ]] && [ "${!name}" -le 12 ] \
       || die "--$name '${!name}': a stage number from 1 to 12"
   done
   [ "$stage" -le "$stop_stage" ] || die "--stage $stage comes after --stop_stage $stop_stage"
   for name in nj inference_nj num_nodes cpu_procs inference_batch_size nbest; do
-    [[ ${!name} =~ ^[1-9][0-9]*$ ]] || die "--$name '${!name}': a positive whole number"
+    [[ ${!name} =~ ^[1-9][0-9]{0,5}$ ]] || die "--$name '${!name}': a whole number from 1 to 999999"
   done
-  [[ $ngpu =~ ^[0-9]+$ ]] || die "--ngpu '$ngpu': a whole number"
+  [[ $ngpu =~ ^(0|[1-9][0-9]{0,2})$ ]] || die "--ngpu '$ngpu': a whole number from 0 to 999"
   for name in force use_lm gpu_inference; do
     [[ ${!name} =~ ^(true|false)$ ]] || die "--$name '${!name}': true or false"
   done
@@ -55,9 +57,10 @@ check_options() {
   awk -v a="$min_wav_duration" -v b="$max_wav_duration" 'BEGIN {exit !(a < b)}' \
     || die "--min_wav_duration $min_wav_duration is not below --max_wav_duration $max_wav_duration"
   for name in $tune_beams; do
-    [[ $name =~ ^[1-9][0-9]*$ ]] || die "--tune_beams '$tune_beams': positive whole numbers"
+    [[ $name =~ ^[1-9][0-9]{0,3}$ ]] || die "--tune_beams '$tune_beams': whole numbers from 1 to 9999"
   done
-  [[ ${ssl_stats_utts:-0} =~ ^[0-9]+$ ]] || die "--ssl_stats_utts '$ssl_stats_utts': a whole number"
+  [[ ${ssl_stats_utts:-0} =~ ^(0|[1-9][0-9]{0,8})$ ]] \
+    || die "--ssl_stats_utts '$ssl_stats_utts': a whole number (0: all utterances)"
   if [ "$audio_format" = none ] && [ -n "$speed_perturb_factors" ]; then
     die "--audio_format none reads the recordings as they are: speed perturbation" \
       "(--speed_perturb_factors) needs the audio dump (flac, wav or ark)"

@@ -203,7 +203,13 @@ def test_a_missing_hypothesis_stops_with_the_jobs_log(test_set):
         (["--stage", "abc"], "--stage 'abc': a stage number from 1 to 12"),
         (["--stage", "13"], "--stage '13': a stage number from 1 to 12"),
         (["--stage", "5", "--stop_stage", "3"], "--stage 5 comes after --stop_stage 3"),
-        (["--nj", "0"], "--nj '0': a positive whole number"),
+        (["--nj", "0"], "--nj '0': a whole number from 1 to 999999"),
+        (["--nj", "08"], "--nj '08': a whole number from 1 to 999999"),
+        (["--stage", "99999999999999999999"], "--stage '99999999999999999999': a stage number"),
+        (["--stage", "03"], "--stage '03': a stage number from 1 to 12"),
+        (["--ngpu", "08"], "--ngpu '08': a whole number from 0 to 999"),
+        (["--ngpu", "99999999999999999999"], "--ngpu '99999999999999999999': a whole number"),
+        (["--ssl_stats_utts", "-1"], "--ssl_stats_utts '-1': a whole number"),
         (["--use_lm", "yes"], "--use_lm 'yes': true or false"),
         (["--audio_format", "mp3"], "--audio_format 'mp3': flac, wav, ark or none"),
         (["--asr_config", "nowhere.yaml"], "--asr_config 'nowhere.yaml': no such file"),
@@ -214,7 +220,7 @@ def test_a_missing_hypothesis_stops_with_the_jobs_log(test_set):
         (["--max_wav_duration", "0.05"], "is not below --max_wav_duration 0.05"),
         (["--speed_perturb_factors", "0.9,x"], "--speed_perturb_factors '0.9,x': numbers"),
         (["--tune_ctc_weights", "0.3 0.30"], "0.3 is given twice"),
-        (["--tune_beams", "x"], "--tune_beams 'x': positive whole numbers"),
+        (["--tune_beams", "x"], "--tune_beams 'x': whole numbers from 1 to 9999"),
         (["--rescore_lm_weight", "abc"], "--rescore_lm_weight 'abc': numbers are needed"),
         (["--audio_format", "none"], "speed perturbation (--speed_perturb_factors) needs"),
         (["--test_sets", "dev /no/such/set"], "test set /no/such/set: not a data folder"),
@@ -226,6 +232,7 @@ def test_bad_options_are_refused_before_anything_runs(tmp_path, options, message
     assert proc.returncode == 1
     assert message in proc.stderr
     assert "Stage 1" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "expression" not in proc.stderr and "value too great" not in proc.stderr  # bash's
 
 
 def test_help_prints_every_option_with_its_value_and_exits_0():

@@ -12,12 +12,11 @@ fileio.audio.change_speed, which changes tempo and pitch together like
 """
 
 import argparse
-import math
 import sys
 
 from fileio.atomic import OutputError, terminate_cleanly
 from fileio.kaldi_table import DataError
-from local.data.datadir import DataDir
+from local.data.datadir import SPEEDS, DataDir
 
 TOOL = "local.data.speed_perturb"  # the marker of the folders it writes (fileio.atomic)
 
@@ -64,7 +63,7 @@ def combine(parts):
 
 
 def parse_factors(text):
-    """The speed factors of --factors: finite positive numbers whose id prefixes
+    """The speed factors of --factors: numbers in datadir.SPEEDS whose id prefixes
     (sp<factor>-) differ."""
     try:
         factors = [float(f) for f in text.split()]
@@ -73,11 +72,11 @@ def parse_factors(text):
     prefixes = {f"{f:g}" for f in factors}
     if (
         not factors
-        or not all(math.isfinite(f) and f > 0 for f in factors)
+        or not all(SPEEDS[0] <= f <= SPEEDS[1] for f in factors)
         or len(prefixes) != len(factors)
     ):
         raise DataError(
-            f"--factors '{text}': need distinct positive numbers "
+            f"--factors '{text}': need distinct numbers from {SPEEDS[0]:g} to {SPEEDS[1]:g} "
             "(as %g, they name the copies: sp0.9-<utt>)"
         )
     return factors
