@@ -23,6 +23,8 @@ def read_audio(path, start=None, end=None):
             samples = f.read(frames, dtype="float32", always_2d=True)
     except (RuntimeError, soundfile.LibsndfileError, ValueError) as e:
         raise AudioError(f"{path}: cannot read audio: {e}") from e
+    if not np.isfinite(samples[:, 0]).all():  # float files can hold NaN and infinity
+        raise AudioError(f"{path}: samples that are not finite numbers (NaN or infinity)")
     return samples[:, 0], rate
 
 

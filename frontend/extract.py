@@ -352,11 +352,16 @@ def extract(
                 with torch.inference_mode():
                     wav = normalize(padded, lens, do_normalize, input_norm).to(DTYPES[dtype])
                     states, frames = hidden_states(model, wav, lens)
-                    for k in layers:
-                        matrices = states[k].float().cpu().numpy()
-                        for i, utt in enumerate(utts):
-                            outputs.write(k, utt, matrices[i, : int(frames[i])])
-                written += len(utts)
+                    matrices = {k: states[k].float().cpu().numpy() for k in layers}
+                for i, utt in enumerate(utts):
+                    mine = {k: m[i, : int(frames[i])] for k, m in matrices.items()}
+                    if not all(np.isfinite(m).all() for m in mine.values()):
+                        # e.g. samples of 1e30: the normalization overflows
+                        skip(utt, "features are not finite numbers (audio far outside [-1, 1]?)")
+                        continue
+                    for k, matrix in mine.items():
+                        outputs.write(k, utt, matrix)
+                    written += 1
         if written == 0:
             raise ExtractError(
                 f"none of the {len(table)} utterances of {wav_scp} could be read; nothing written"

@@ -323,6 +323,44 @@ def test_unreadable_audio_is_counted_not_fatal(tmp_path):
         assert f"{utt}\tunreadable audio" in listing
 
 
+def test_float_audio_that_is_no_audio_is_dropped_and_counted(tmp_path):
+    """Float WAVs: NaN or infinite samples, or int16 values stored as floats, are
+    dropped and counted (were written as silence or a square wave); a little over full
+    scale is clipped and kept."""
+    import numpy as np
+    import soundfile
+
+    tone = np.sin(np.arange(8000) / 5.0).astype(np.float32) * 0.5
+    cases = {
+        "u_nan": np.where(np.arange(8000) == 100, np.nan, tone),
+        "u_inf": np.where(np.arange(8000) == 100, np.inf, tone),
+        "u_int16_scale": tone * 32767,
+        "u_a_little_over": tone * 2.4,  # peak 1.2
+    }
+    for utt, samples in cases.items():
+        soundfile.write(tmp_path / f"{utt}.wav", samples.astype(np.float32), 16000, "FLOAT")
+    src = data_dir(
+        tmp_path / "data",
+        **{
+            "wav.scp": "".join(f"{u} {tmp_path / u}.wav\n" for u in sorted(cases)),
+            "text": "".join(f"{u} 文字\n" for u in sorted(cases)),
+            "utt2spk": "".join(f"{u} s\n" for u in sorted(cases)),
+        },
+    )
+    out = tmp_path / "dump"
+    tool("local.data.dump_audio", "plan", src, out)
+    assert "3 skipped" in tool("local.data.dump_audio", "run", "--job", "1", out).stdout
+    tool("local.data.dump_audio", "finish", out)
+    report = (out / "report.txt").read_text()
+    assert "dropped (unreadable audio): 2" in report and "dropped (audio out of range): 1" in report
+    dropped = (out / "dropped.txt").read_text()
+    assert "u_nan\tunreadable audio" in dropped and "not finite" in dropped
+    assert "u_int16_scale\taudio out of range" in dropped and "reach 16383.5" in dropped
+    assert read_table(out / "wav.scp").keys() == {"u_a_little_over"}
+    kept, _ = soundfile.read(read_table(out / "wav.scp")["u_a_little_over"])
+    assert kept.max() == pytest.approx(32767 / 32768) and kept.min() == -1.0
+
+
 # --- no tool removes what it did not write ------------------------------------
 
 

@@ -151,6 +151,8 @@ def test_audio_formats_and_bad_audio(tmp_path, capsys):
     stereo = np.stack([mono[:8000], np.zeros(8000, np.float32)], axis=1)
     soundfile.write(tmp_path / "stereo8k.wav", stereo, 8000, subtype="FLOAT")
     soundfile.write(tmp_path / "short.wav", mono[:300], 16000, subtype="FLOAT")
+    soundfile.write(tmp_path / "huge.wav", mono * 1e30, 16000, subtype="FLOAT")
+    soundfile.write(tmp_path / "nan.wav", mono * np.nan, 16000, subtype="FLOAT")
     (tmp_path / "bad.flac").write_bytes(b"fLaC" + bytes(200))
     with kaldiio.WriteHelper(
         f"ark,scp:{tmp_path}/a.ark,{tmp_path}/a.scp", write_function="soundfile"
@@ -160,6 +162,7 @@ def test_audio_formats_and_bad_audio(tmp_path, capsys):
     (tmp_path / "wav.scp").write_text(
         f"ark {ark_entry}\nbad {tmp_path}/bad.flac\nmono {tmp_path}/mono.wav\n"
         f"pipe sox x.wav -t wav - |\nshort {tmp_path}/short.wav\nstereo {tmp_path}/stereo8k.wav\n"
+        f"huge {tmp_path}/huge.wav\nnan {tmp_path}/nan.wav\n"
     )
     model = hf_folder(tmp_path, "wav2vec2_large_tiny")
     extract.main([str(model), str(tmp_path / "wav.scp"), str(tmp_path / "out"), "--layer", "1"])
@@ -172,7 +175,9 @@ def test_audio_formats_and_bad_audio(tmp_path, capsys):
     assert f"skipped bad ({tmp_path}/bad.flac): LibsndfileError" in err
     assert "skipped pipe (sox x.wav -t wav - |): AudioError: pipe commands are not supported" in err
     assert "skipped short" in err and "too short: 300 samples, a frame needs 400" in err
-    assert "3 utterances written" in err and "3 skipped" in err
+    assert f"skipped huge ({tmp_path}/huge.wav): features are not finite numbers" in err
+    assert f"skipped nan ({tmp_path}/nan.wav)" in err and "not finite" in err
+    assert "3 utterances written" in err and "5 skipped" in err
     assert (
         (tmp_path / "out/feats.scp")
         .read_text()

@@ -35,6 +35,7 @@ import sys
 from pathlib import Path
 
 import kaldiio
+import numpy as np
 import soundfile
 from tqdm import tqdm
 
@@ -57,6 +58,9 @@ TOOL = "local.data.dump_audio"  # the marker of the folders it writes (fileio.at
 FORMATS = ("flac", "wav", "ark")
 # A segment may end this much after its recording (rounding of times) and is kept.
 END_TOLERANCE = 0.05
+# a float recording a little over full scale is clipped, as any converter does; one far
+# beyond it is not audio at float scale (e.g. int16 values stored as floats): dropped
+MAX_PEAK = 2.0
 
 
 def work_dir_of(out_dir):
@@ -173,6 +177,11 @@ def dump_recording(data, reco, utts, writer):
         samples, rate = read_audio(data.wav_scp[reco])
     except AudioError as e:
         record["skipped"] = [f"{u}\tunreadable audio\t{e}" for u in utts]
+        return record
+    peak = float(np.abs(samples).max()) if len(samples) else 0.0
+    if peak > MAX_PEAK:
+        why = f"{data.wav_scp[reco]}: samples reach {peak:g}, float audio lies in [-1, 1]"
+        record["skipped"] = [f"{u}\taudio out of range\t{why}" for u in utts]
         return record
     if data.reco2speed is not None and float(data.reco2speed.get(reco, 1)) != 1.0:
         samples = change_speed(samples, rate, float(data.reco2speed[reco]))
