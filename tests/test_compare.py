@@ -345,6 +345,34 @@ def test_kaldi_variants_compare_as_the_clean_files(tmp_path):
     assert [r for _, _, r in pairs(clean)] == [r for _, _, r in pairs(kaldi)]
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_the_order_of_a_hypothesis_file_changes_nothing(tmp_path, seed):
+    """Ids without a speaker take the previous line's (sclite's rule): taken in the
+    reference's order, a shuffled hypothesis file gives the same numbers and the same
+    sentences in common."""
+    refs, systems, _ = random_case(seed)
+    rename = {u: f"x_{i}" if i % 3 else f"y{i}" for i, u in enumerate(refs)}  # y: no speaker
+    write_text(tmp_path / "ref", {rename[u]: text for u, text in refs.items()})
+    systems = [{rename[u]: text for u, text in hyps.items()} for hyps in systems]
+    names = []
+    for n, hyps in enumerate(systems[:2]):
+        for order in ("sorted", "shuffled"):
+            if order == "shuffled":
+                keys = list(hyps)
+                random.Random(seed).shuffle(keys)
+                hyps = {k: hyps[k] for k in keys}
+            write_text(tmp_path / f"{order}{n}", hyps)
+        names.append(n)
+    runs = {}
+    for order in ("sorted", "shuffled"):
+        systems_ = load(tmp_path / "ref", [tmp_path / f"{order}{n}" for n in names], ["a", "b"])
+        add_intervals(systems_)
+        (result,) = [r for _, _, r in pairs(systems_)]
+        runs[order] = ([(s.cer, s.low, s.high) for s in systems_], result)
+    assert runs["sorted"] == runs["shuffled"]
+    assert runs["sorted"][1].sentences == len(set(systems[0]) & set(systems[1]))
+
+
 @pytest.mark.parametrize(
     "case, args, message",
     [

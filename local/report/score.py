@@ -371,7 +371,9 @@ def read_reference(ref_path):
 
 
 def read_hypotheses(hyp_path, refs, ref_path):
-    """{utt: text} of a hypothesis file; a hypothesis without a reference is an error."""
+    """{utt: text} of a hypothesis file, in the reference's order; a hypothesis without
+    a reference is an error. (sclite gives an id without a speaker the previous line's
+    speaker: in the reference's order, every system of a test set gets the same.)"""
     hyps = read_table(hyp_path, allow_empty_value=True)
     if not hyps:
         raise DataError(f"{hyp_path}: no hypothesis utterance in the file")
@@ -381,7 +383,7 @@ def read_hypotheses(hyp_path, refs, ref_path):
             f"{hyp_path}: {len(unknown)} utterances have no reference in {ref_path}, "
             f"e.g. '{unknown[0]}'"
         )
-    return hyps
+    return {u: hyps[u] for u in refs if u in hyps}
 
 
 def read_texts(ref_path, hyp_path, utt2spk_path=None):
