@@ -82,12 +82,15 @@ def test_kaldi_variants_score_exactly_as_the_clean_files(tmp_path):
     write_text(clean / "hyp", hyps)
     write_text(clean / "utt2spk", spk)
     kaldi.mkdir()
-    # a BOM, tabs and a full-width space after the id, CRLF, blank lines
+    # a BOM, tabs and a full-width space after the id, CRLF, blank lines; zero-width
+    # spaces and a byte order mark inside a transcript (invisible: not characters)
     (kaldi / "ref").write_text(
-        "\ufeffS1-u1\t今天 天气 很好\r\n\nS1-u2\u3000你好\n  \nS2-u3 \t再见 朋友\n\n",
+        "\ufeffS1-u1\t今天\u200b天气 很好\r\n\nS1-u2\u3000你好\n  \nS2-u3 \t再见 朋友\n\n",
         encoding="utf-8",
     )
-    (kaldi / "hyp").write_text("\ufeff\nS1-u1\t今天天汽很好\nS1-u2  你好吗\r\nS2-u3\t\n", "utf-8")
+    (kaldi / "hyp").write_text(
+        "\ufeff\nS1-u1\t今天天汽\u200b很好\nS1-u2  你好\ufeff吗\r\nS2-u3\t\n", "utf-8"
+    )
     (kaldi / "utt2spk").write_text("\ufeffS1-u1\tS1\n\nS1-u2\u3000S1\nS2-u3 S2\n", "utf-8")
     for folder in (clean, kaldi):
         score_files(folder / "ref", folder / "hyp", folder / "out", folder / "utt2spk", "hyp")

@@ -20,13 +20,19 @@ _CJK = re.compile(
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\x00-\x1f\x7f-\x9f]")
 
 
+def visible(text):
+    """text with the invisible characters (zero-width spaces, byte order marks,
+    control characters) turned into spaces."""
+    return _INVISIBLE.sub(" ", text)
+
+
 def _is_word_char(ch):
     """Part of an English-like word: letters and digits that are not CJK, or '."""
     return (ch.isalnum() or ch == "'") and not _CJK.match(ch)
 
 
 def normalize_mandarin(text):
-    words = _INVISIBLE.sub(" ", text).upper().split()  # split() splits on every Unicode space
+    words = visible(text).upper().split()  # split() splits on every Unicode space
     if len(words) <= 1:
         return words[0] if words else ""
     out = [words[0]]

@@ -7,13 +7,16 @@
 - percentages are num/den*100 rounded half away from zero to one decimal.
 """
 
+from local.data.text_norm import visible
+
 CORRECT, SUBSTITUTION, DELETION, INSERTION = "C", "S", "D", "I"
 COST_SUBSTITUTION, COST_GAP = 4, 3
 
 
 def characters(text):
-    """The tokens of a transcript: its characters, whitespace removed."""
-    return list("".join(text.split()))
+    """The tokens of a transcript: its characters, white space and invisible
+    characters (a zero-width space, a byte order mark: no one reads them) removed."""
+    return list("".join(visible(text).split()))
 
 
 def fold_case(token):
