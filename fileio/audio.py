@@ -1,5 +1,7 @@
 """Reading audio, changing speed and sample rate (soundfile + soxr, no sox binary)."""
 
+import os
+
 import numpy as np
 import soundfile
 import soxr
@@ -11,10 +13,21 @@ class AudioError(Exception):
     """Audio that cannot be read, with the file named."""
 
 
+def file_name(path):
+    """A path as soundfile opens it: as bytes when its name is not UTF-8 (soundfile
+    encodes a str as UTF-8, which fails on the bytes Python decoded as surrogates)."""
+    name = os.fspath(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name)
+    return name
+
+
 def read_audio(path, start=None, end=None):
     """(samples, rate): float32 samples of the first channel, optionally [start, end) s."""
     try:
-        with soundfile.SoundFile(str(path)) as f:
+        with soundfile.SoundFile(file_name(path)) as f:
             rate = f.samplerate
             first = 0 if start is None else int(round(start * rate))
             if first:

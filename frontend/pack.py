@@ -28,6 +28,8 @@ from pathlib import Path
 import yaml
 
 from fileio.atomic import OutputError, atomic_dir
+from fileio.kaldi_table import DataError
+from fileio.yaml_file import read_yaml
 
 TOOL = "frontend.pack"
 UPSTREAM_FILES = ("config.json", "preprocessor_config.json")
@@ -61,9 +63,9 @@ def prepare(config_file, out_dir, cwd=None):
     cwd = Path(cwd or os.getcwd())
     config_file = Path(config_file)
     try:
-        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise PackError(f"{config_file}: cannot read the config ({e})") from None
+        config = read_yaml(config_file)
+    except DataError as e:
+        raise PackError(f"the training config {e}") from None
     if not isinstance(config, dict):
         raise PackError(f"{config_file}: not a training config (a YAML mapping)")
     folder = ssl_model_folder(config)

@@ -351,7 +351,7 @@ def test_summary_names_a_broken_result_and_keeps_foreign_files(tmp_path):
     assert_one_line_error(proc, "result.txt: no Sum/Avg row")
     (recipe / "exp/asr_fbank/config.yaml").write_text("a: [\n")
     proc = tool("local.summary", "exp", cwd=recipe, check=False)
-    assert_one_line_error(proc, "asr_fbank/config.yaml: not a readable YAML config")
+    assert_one_line_error(proc, "asr_fbank/config.yaml:2: not valid YAML (expected the node")
 
 
 def test_seed_tables_show_intervals_and_p_values(tmp_path):

@@ -188,6 +188,8 @@ def test_bad_inputs_get_an_error_each_and_the_others_are_transcribed(asr, uttera
     soundfile.write(tmp_path / "silence.wav", np.zeros(2 * RATE, np.float32), RATE)
     (tmp_path / "garbage.wav").write_bytes(b"RIFF\x00\x00 this is not audio")
     (tmp_path / "folder.wav").mkdir()
+    not_utf8 = os.fsdecode(os.fsencode(tmp_path) + b"/name\xff.wav")  # as a shell passes it
+    soundfile.write(os.fsencode(not_utf8), speech, RATE)
     inputs = [
         tmp_path / "mono.wav",
         tmp_path / "missing.wav",
@@ -198,6 +200,7 @@ def test_bad_inputs_get_an_error_each_and_the_others_are_transcribed(asr, uttera
         tmp_path / "folder.wav",
         np.array([0.0, np.nan] * RATE, dtype=np.float32),
         (speech * 32768).astype(np.int16),
+        not_utf8,
     ]
     results = asr.transcribe(inputs)
     errors = {Path(r.source).name: r.error for r in results if r.error}
@@ -210,7 +213,7 @@ def test_bad_inputs_get_an_error_each_and_the_others_are_transcribed(asr, uttera
     assert stereo.text == mono.text and "2 channels averaged to mono" in stereo.notes
     assert silence.ok and silence.text == "" and silence.segments == []
     assert "no speech found" in silence.notes[0]
-    assert int16.text == mono.text
+    assert int16.text == mono.text and results[9].text == mono.text
     assert [r.source for r in results][:2] == [str(tmp_path / "mono.wav"), str(inputs[1])]
 
 
@@ -284,6 +287,34 @@ def test_a_path_that_is_no_pack_is_one_line_and_leaves_nothing(bad_models, tmp_p
         assert lines == [f"transcribe: error: {message}"], (name, proc.stderr)
     assert listing(models) == before  # no half-unpacked folder, nothing else
     assert not cache.exists() or listing(cache) == []
+
+
+def test_a_bad_decode_config_is_one_line_naming_it(pack, tmp_path, utterances):
+    from zh_ssl_asr import PackError, Transcriber
+
+    configs = {
+        "not_yaml.yaml": (": [\n", "not_yaml.yaml:1: not valid YAML"),
+        "list.yaml": ("- beam_size\n", "list.yaml: a decode config is a mapping"),
+        "unknown.yaml": ("beam_size: 2\nwings: 3\n", "not options of ESPnet's decoding: wings"),
+        "gbk.yaml": ("beam_size: 2 # 束\n".encode("gbk"), "gbk.yaml: not UTF-8"),
+        "absent.yaml": (None, "absent.yaml: no such file"),
+    }
+    for name, (content, words) in configs.items():
+        if isinstance(content, bytes):
+            (tmp_path / name).write_bytes(content)
+        elif content is not None:
+            (tmp_path / name).write_text(content)
+        with pytest.raises(PackError) as raised:
+            Transcriber.from_pretrained(pack, config=tmp_path / name)
+        assert "\n" not in str(raised.value) and words in str(raised.value), str(raised.value)
+    soundfile.write(tmp_path / "a.wav", utterances[0], RATE)
+    proc = run(
+        ["python", "-m", "local.transcribe", str(pack), str(tmp_path / "a.wav")]
+        + ["--config", str(tmp_path / "not_yaml.yaml")],
+        check=False,
+    )
+    lines = [line for line in proc.stderr.splitlines() if "flash_attn" not in line]
+    assert proc.returncode == 1 and len(lines) == 1 and "not_yaml.yaml:1: not valid" in lines[0]
 
 
 def test_unpack_cache_beside_the_archive_else_the_users(pack, tmp_path, monkeypatch):

@@ -39,6 +39,8 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from fileio.atomic import OutputError, atomic_dir, owner_of
+from fileio.kaldi_table import DataError
+from fileio.yaml_file import parse_yaml, read_yaml
 
 TOOL = "local.decode.packed_model"
 STAMP = ".source"  # "<size> <mtime_ns>" of the archive a cache folder was unpacked from
@@ -174,9 +176,9 @@ def check_meta(text, exists, where):
     """{key: name in the pack} of the model files a meta.yaml text names, each
     checked by `exists(name)`; PackError naming `where` and what is missing."""
     try:
-        meta = yaml.safe_load(text)
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise PackError(f"{where}: {META} is not readable YAML ({str(e).splitlines()[0]})") from e
+        meta = parse_yaml(text, f"{where}: {META}")
+    except DataError as e:
+        raise PackError(str(e)) from None
     if not isinstance(meta, dict) or not isinstance(meta.get("files"), dict):
         raise PackError(f"{where}: {META} is not a pack's (no 'files' mapping)")
     entries = {**meta["files"], **(meta.get("yaml_files") or {})}
@@ -265,9 +267,9 @@ def search_options(path):
     from espnet2.bin.asr_inference import Speech2Text
 
     try:
-        options = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise PackError(f"{path}: cannot read the decode config ({e})") from e
+        options = read_yaml(path) or {}
+    except DataError as e:
+        raise PackError(f"the decode config {e}") from None
     if not isinstance(options, dict):
         raise PackError(f"{path}: a decode config is a mapping of options")
     from espnet2.bin.asr_inference import get_parser

@@ -150,7 +150,7 @@ def read_input(item):
     a (samples, rate) pair; InputError when it cannot be used."""
     import soundfile
 
-    from fileio.audio import resample
+    from fileio.audio import file_name, resample
 
     notes = []
     if isinstance(item, (str, os.PathLike)):
@@ -160,7 +160,7 @@ def read_input(item):
         if not os.path.exists(path):
             raise InputError("no such file")
         try:
-            samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+            samples, rate = soundfile.read(file_name(path), dtype="float32", always_2d=True)
         except (RuntimeError, ValueError, TypeError, OSError) as e:
             raise InputError(f"cannot read audio: {e}") from e
         if samples.shape[1] > 1:

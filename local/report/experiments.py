@@ -11,9 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from fileio.kaldi_table import DataError
+from fileio.yaml_file import read_yaml
 
 
 @dataclass
@@ -36,10 +35,7 @@ def read_config(exp):
     path = Path(exp) / "config.yaml"
     if not path.is_file():
         return None
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: not a readable YAML config ({type(e).__name__})") from None
+    config = read_yaml(path)
     if not isinstance(config, dict):
         raise DataError(f"{path}: not an ESPnet config (no mapping)")
     return config
