@@ -235,7 +235,7 @@ def test_bad_options_are_refused_before_anything_runs(tmp_path, options, message
     assert "expression" not in proc.stderr and "value too great" not in proc.stderr  # bash's
 
 
-def test_help_prints_every_option_with_its_value_and_exits_0():
+def test_help_prints_every_option_with_its_value_and_exits_0(tmp_path):
     recipe = ROOT / "egs2/mini_zh/asr1"
     proc = run(["./run.sh", "--nj", "7", "--help"], cwd=recipe)
     assert "Stages (outputs go to data/" in proc.stdout
@@ -259,6 +259,10 @@ def test_help_prints_every_option_with_its_value_and_exits_0():
         recipe = ROOT / script.removesuffix("/local/data.sh")
         proc = run(["local/data.sh", "--help"], cwd=recipe)
         assert "usage" in proc.stdout.lower() or "Options" in proc.stdout, script
+    # the SSL variant of the mini recipe prints the same help, making no model first
+    mini = ROOT / "egs2/mini_zh/asr1"
+    proc = run(["./run_ssl.sh", "--help"], cwd=mini, TINY_SSL=str(tmp_path / "tiny"))
+    assert "conf/train_asr_hubert_tiny.yaml]" in proc.stdout and not (tmp_path / "tiny").exists()
 
 
 def test_statistics_jobs_get_consecutive_runs_of_equal_count(tmp_path):

@@ -6,5 +6,7 @@
 set -euo pipefail
 . ./path.sh
 . ./db.sh
-[ -f "$TINY_HUBERT_LARGE" ] || python -m frontend.make_tiny_models "$TINY_SSL"
+case " $* " in *" --help "* | *" -h "*) ;; *)  # --help only prints the options
+  [ -f "$TINY_HUBERT_LARGE" ] || python -m frontend.make_tiny_models "$TINY_SSL" ;;
+esac
 ./run.sh --asr_config conf/train_asr_hubert_tiny.yaml "$@"
