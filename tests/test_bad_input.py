@@ -538,6 +538,20 @@ def test_sigterm_removes_the_temporary_folder(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_transcribe_leaves_no_output_folder_when_the_model_fails(tmp_path):
+    proc = tool(
+        "local.transcribe",
+        "nowhere.zip",
+        "a.wav",
+        "--output_dir",
+        "new/out",
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 1 and "nowhere.zip: no such file" in proc.stderr
+    assert not (tmp_path / "new/out").exists()
+
+
 def test_a_killed_writers_temporary_folder_is_removed_by_the_next_write(tmp_path):
     """SIGKILL leaves the temporary folder (no handler runs); the next atomic_dir of the
     same output and tool removes it, but never a live writer's or another tool's."""
@@ -571,7 +585,7 @@ def test_a_killed_writers_temporary_folder_is_removed_by_the_next_write(tmp_path
         with atomic_dir(tmp_path / "out2", "tests") as tmp:  # another output: not its own
             (tmp / "x").write_text("x")
         assert abandoned.is_dir()
-        with atomic_dir(tmp_path / "out", "tests", force=True) as tmp:
+        with atomic_dir(tmp_path / "out", "tests") as tmp:
             (tmp / "done").write_text("done")
         assert not abandoned.exists()
         assert others.is_dir() and in_progress.is_dir()  # another tool's; a live writer's

@@ -143,14 +143,21 @@ def test_ids_sclite_cannot_tell_apart_are_refused(tmp_path):
     write_text(tmp_path / "hyp", {"A1": "你好世", "a1": "再见朋友"})
     write_text(tmp_path / "joined", {"c": "你好", "b-c": "再见"})
     write_text(tmp_path / "utt2spk", {"c": "a-b", "b-c": "a"})
+    write_text(tmp_path / "paren", {"u(1)": "你好世界"})
+    write_text(tmp_path / "spk_paren", {"A1": "a(b", "a1": "c"})
     score, compare_sh = (["bash", str(ROOT / f"local/{name}.sh")] for name in ("score", "compare"))
     for command, needle in (
         (score + ["ref", "hyp"], "ref: utterances 'A1' and 'a1' have the same sclite id (a1)"),
         (compare_sh + ["ref", "hyp", "ref"], "ref: utterances 'A1' and 'a1'"),
         (score + ["joined", "joined", "--utt2spk", "utt2spk"], "'c' and 'b-c'"),
         (compare_sh + ["joined", "joined", "ref", "--utt2spk", "utt2spk"], "(a-b-c)"),
+        (score + ["paren", "paren"], "paren: utterance 'u(1)': an id with '(' cannot be"),
+        (score + ["ref", "ref", "--utt2spk", "spk_paren"], "'A1' of speaker 'a(b'"),
     ):
         assert_one_line_error(run(command, cwd=tmp_path, check=False), needle)
+    # sclite folds the case of ASCII letters only: Ä and ä are two speakers
+    write_text(tmp_path / "umlaut", {"Ä-1": "你好", "ä-1": "好"})
+    run(score + ["umlaut", "umlaut"], cwd=tmp_path)
 
 
 def test_score_replaces_only_its_own_outputs(tmp_path):

@@ -62,14 +62,19 @@ def random_pair(rng, alphabet):
     return ref, "".join(hyp)
 
 
-@pytest.mark.parametrize("seed", range(6))
+# speakers that sclite tells apart by ASCII case only and lays out in UTF-8 bytes
+UNICODE_SPEAKERS = ["Äb", "äb", "张三", "Ｘ", "ß", "s01", "S01", "İx"]
+
+
+@pytest.mark.parametrize("seed", range(10))
 def test_same_output_as_sclite(tmp_path, sclite, seed):
-    """Whole `-o sum pra` output equal to sclite's, byte for byte, on random sets."""
+    """Whole `-o sum pra` output equal to sclite's, byte for byte, on random sets;
+    seeds 6-9 with non-ASCII speakers and an output folder named in Chinese."""
     rng = random.Random(seed)
     alphabet = "我爱北京天安门aAbB" if seed % 2 else "甲乙丙丁"
     refs, hyps, utt2spk = {}, {}, {}
     for i in range(rng.randint(1, 40)):
-        spk = f"S{rng.randint(1, 5):02d}"
+        spk = rng.choice(UNICODE_SPEAKERS) if seed >= 6 else f"S{rng.randint(1, 5):02d}"
         utt = f"{spk}W{i:04d}"
         refs[utt], hyps[utt] = random_pair(rng, alphabet)
         utt2spk[utt] = spk
@@ -77,7 +82,7 @@ def test_same_output_as_sclite(tmp_path, sclite, seed):
     write_text(tmp_path / "hyp", hyps)
     (tmp_path / "utt2spk").write_text("".join(f"{u} {s}\n" for u, s in utt2spk.items()))
     use_spk = seed % 3 != 0
-    out = tmp_path / "score"
+    out = tmp_path / ("score" if seed < 6 else "结果" * (seed - 5))
     _scoring, missing = score_files(
         tmp_path / "ref", tmp_path / "hyp", out, tmp_path / "utt2spk" if use_spk else None
     )

@@ -317,6 +317,22 @@ def test_a_bad_decode_config_is_one_line_naming_it(pack, tmp_path, utterances):
     assert proc.returncode == 1 and len(lines) == 1 and "not_yaml.yaml:1: not valid" in lines[0]
 
 
+def test_a_file_name_that_is_not_utf8_is_printed_and_written(pack, tmp_path, utterances):
+    """Under a strict UTF-8 output, as on an ordinary UTF-8 locale: the bytes that are
+    not UTF-8 are written as \\xNN in the text line and the JSON."""
+    name = os.fsdecode(os.fsencode(tmp_path) + b"/name\xff.wav")
+    soundfile.write(os.fsencode(name), utterances[0], RATE)
+    command = ["python", "-m", "local.transcribe", str(pack), name]
+    strict = {"PYTHONIOENCODING": "utf-8:strict"}
+    proc = run(command, **strict)
+    source, text = proc.stdout.rstrip("\n").rsplit("\t", 1)
+    assert source == f"{tmp_path}/name\\xff.wav" and text
+    run(command + ["--format", "json", "--output_dir", str(tmp_path / "out")], **strict)
+    (written,) = (tmp_path / "out").iterdir()
+    assert os.fsencode(written.name) == b"name\xff.json"
+    assert json.loads(written.read_text(encoding="utf-8"))["source"] == source
+
+
 def test_unpack_cache_beside_the_archive_else_the_users(pack, tmp_path, monkeypatch):
     from local.decode.packed_model import TOOL, model_folder
     from zh_ssl_asr import Transcriber

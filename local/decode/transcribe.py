@@ -43,7 +43,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from local.decode.transcript_formats import EXTENSIONS, FORMATS, render
+from local.decode.transcript_formats import EXTENSIONS, FORMATS, printable_source, render
 
 
 def get_parser():
@@ -77,12 +77,8 @@ def output_paths(args, parser):
             parser.error(f"--format {args.format} with several audio files needs --output_dir")
         return {}
     out_dir = Path(args.output_dir)
-    try:  # made now: a folder that cannot be made fails before the decoding
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
+    if os.path.lexists(out_dir) and not out_dir.is_dir():
         parser.error(f"--output_dir {out_dir}: exists and is not a folder")
-    except OSError as e:
-        parser.error(f"--output_dir {out_dir}: cannot make the folder ({e.strerror})")
     paths, seen = {}, {}
     inputs = {Path(a).resolve() for a in args.audio}
     for index, audio in enumerate(args.audio):
@@ -98,6 +94,18 @@ def output_paths(args, parser):
         seen[path] = index
         paths[index] = path
     return paths
+
+
+def make_output_dir(args, parser):
+    """Make --output_dir before the decoding (a folder that cannot be made fails now);
+    whether it was made here (and is to be removed if the model fails to load)."""
+    if args.output_dir is None or os.path.isdir(args.output_dir):
+        return False
+    try:
+        os.makedirs(args.output_dir)
+    except OSError as e:
+        parser.error(f"--output_dir {args.output_dir}: cannot make the folder ({e.strerror})")
+    return True
 
 
 def load(args):
@@ -143,12 +151,18 @@ def transcribe_files(argv=None):
     parser = get_parser()
     args = parser.parse_args(argv)
     if not 3 < args.max_seconds < math.inf:
-        parser.error(f"--max_seconds {args.max_seconds}: must be a number of seconds over 3")
+        parser.error(f"--max_seconds {args.max_seconds}: must be a finite number of seconds over 3")
     if args.batch_size < 1:
         parser.error("--batch_size must be at least 1")
     paths = output_paths(args, parser)
+    made = make_output_dir(args, parser)
     logging.basicConfig(level=logging.WARNING, format="transcribe: %(message)s")
-    transcriber = load(args)
+    try:
+        transcriber = load(args)
+    except SystemExit:
+        if made:
+            os.rmdir(args.output_dir)  # made empty a moment ago: nothing lost
+        raise
     failed = 0
     from fileio.atomic import write_text
 
@@ -157,10 +171,10 @@ def transcribe_files(argv=None):
         results = transcriber.iter_transcribe(args.audio, batch_size=args.batch_size)
         for index, result in enumerate(results):
             for note in result.notes:
-                print(f"{result.source}: note: {note}", file=sys.stderr)
+                print(f"{printable_source(result.source)}: note: {note}", file=sys.stderr)
             if result.error is not None:
                 failed += 1
-                print(f"{result.source}: ERROR {result.error}", file=sys.stderr)
+                print(f"{printable_source(result.source)}: ERROR {result.error}", file=sys.stderr)
                 if args.format != "json":
                     continue
             text = render(result, args.format)

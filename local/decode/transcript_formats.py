@@ -7,9 +7,9 @@
 
 Reads Results, writes strings. In the text line the transcript never holds a tab
 or a line break (they become spaces), so the line splits at its last tab into the
-source and the transcript (a line break in a file name is written as \\n). Segments
-without text get no cue. WebVTT cue text has &, < and > escaped as the format
-requires (`&lt;unk&gt;`); SRT has no escapes.
+source and the transcript (a line break in a file name is written as \\n, a byte that
+is not UTF-8 as \\xNN). Segments without text get no cue. WebVTT cue text has &, <
+and > escaped as the format requires (`&lt;unk&gt;`); SRT has no escapes.
 """
 
 import datetime
@@ -24,9 +24,15 @@ def one_line(text):
     return " ".join(text.replace("\t", " ").splitlines()) if text else ""
 
 
+def printable_source(source):
+    """A file name as UTF-8 text: bytes that are not UTF-8 (Python holds them as lone
+    surrogates, which no UTF-8 output takes) written as \\xNN."""
+    return source.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def text_line(result):
-    source = result.source.replace("\n", "\\n").replace("\r", "\\r")  # one line per file
-    return f"{source}\t{one_line(result.text)}"
+    source = printable_source(result.source).replace("\n", "\\n").replace("\r", "\\r")
+    return f"{source}\t{one_line(result.text)}"  # one line per file
 
 
 def json_line(result):
@@ -34,9 +40,12 @@ def json_line(result):
     "text", "confidence", "tokens": [{"text", "start", "end", "confidence"}]}],
     "notes"} or, for a failed input, {"source", "error"}."""
     if result.error is not None:
-        return json.dumps({"source": result.source, "error": result.error}, ensure_ascii=False)
+        return json.dumps(
+            {"source": printable_source(result.source), "error": result.error}, ensure_ascii=False
+        )
     out = result.to_dict()
     out.pop("error")
+    out["source"] = printable_source(out["source"])
     order = ("source", "text", "duration", "confidence", "segments", "notes")
     return json.dumps({k: out[k] for k in order}, ensure_ascii=False)
 

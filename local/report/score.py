@@ -249,17 +249,22 @@ class Scoring:
         return "\n".join(lines) + "\n"
 
 
+def width_of(text):
+    """Width as sclite lays text out: in UTF-8 bytes (张三 takes 6 columns)."""
+    return len(text.encode("utf-8"))
+
+
 def center(text, width):
-    before = (width - len(text)) // 2
-    return " " * max(before, 0) + text + " " * max(width - len(text) - before, 0)
+    before = (width - width_of(text)) // 2
+    return " " * max(before, 0) + text + " " * max(width - width_of(text) - before, 0)
 
 
 def render_table(title, rows):
     """sclite's boxed table: a title row, then 9 columns laid out as l|cc|cccccc."""
     gaps = ["|", " ", "|", " ", " ", " ", " ", " "]
-    widths = [max(len(cells[c]) for _, cells, _ in rows) for c in range(9)]
+    widths = [max(width_of(cells[c]) for _, cells, _ in rows) for c in range(9)]
     inner = 2 + sum(widths) + 8
-    width = max(inner, 2 + len(title))
+    width = max(inner, 2 + width_of(title))
     indent = " " * ((80 - width) // 2) if width < 80 else ""
     spare, added, sizes = width - inner, 0, []
     for c in range(9):  # a wide title's extra room is spread over the columns
@@ -270,14 +275,14 @@ def render_table(title, rows):
     def cell(c, text, justify):
         size, used = sizes[c], widths[c]
         before = (size - used) // 2
-        body = center(text[:used], used) if justify == "c" else text[:used].ljust(used)
+        body = center(text, used) if justify == "c" else text + " " * (used - width_of(text))
         return " " * before + body + " " * (size - used - before)
 
     title_room = width - 2
-    before = (title_room - len(title)) // 2
+    before = (title_room - width_of(title)) // 2
     lines = [
         indent + "," + "-" * (width - 2) + ".",
-        indent + "|" + " " * before + title + " " * (title_room - len(title) - before) + "|",
+        indent + "|" + " " * before + title + " " * (title_room - width_of(title) - before) + "|",
     ]
     after_title = True
     for justify, cells, separator in rows:
@@ -402,11 +407,17 @@ def read_texts(ref_path, hyp_path, utt2spk_path=None):
 def trn_ids_of(refs, utt2spk, ref_path="the reference"):
     """The trn id of every utterance: `(spk-utt)` with a speaker, else `(utt)`. Two
     utterances whose ids sclite cannot tell apart (it ignores the case of ASCII
-    letters; `(a-b-c)` is speaker a-b's utterance c and speaker a's b-c) are refused:
-    sclite would pair their sentences wrongly."""
+    letters; `(a-b-c)` is speaker a-b's utterance c and speaker a's b-c), and ids
+    with a '(' (sclite takes the id from the last one) are refused: sclite would
+    pair or count their sentences wrongly."""
     trn_ids, seen = {}, {}
     for utt in refs:
         trn_ids[utt] = f"({utt2spk[utt]}-{utt})" if utt in utt2spk else f"({utt})"
+        if "(" in trn_ids[utt][1:]:  # sclite reads the id from the line's last '('
+            whose = f"utterance '{utt}'" + (
+                f" of speaker '{utt2spk[utt]}'" if utt in utt2spk else ""
+            )
+            raise DataError(f"{ref_path}: {whose}: an id with '(' cannot be scored by sclite")
         other = seen.setdefault(sclite_id(trn_ids[utt]), utt)
         if other != utt:
             raise DataError(
@@ -417,8 +428,8 @@ def trn_ids_of(refs, utt2spk, ref_path="the reference"):
 
 
 def sclite_id(trn_id):
-    """The id as sclite keeps it (lower case)."""
-    return fold_case(trn_id) if trn_id.isascii() else trn_id.lower()
+    """The id as sclite keeps it: ASCII letters in lower case, no other letter."""
+    return "".join(map(fold_case, trn_id))
 
 
 def scoring_of(refs, hyps, trn_ids, title):
