@@ -9,11 +9,16 @@ that no tool removes or overwrites what it did not write.
   `force` (never when the folder holds one of the tool's `inputs`).
 - write_text(path, text): atomic_file for a whole text.
 
+A temporary folder of atomic_dir holds a file locked by its writer; one left by a
+killed writer (SIGKILL leaves it, Ctrl-C and SIGTERM through terminate_cleanly do
+not) is removed by the next atomic_dir of the same output and tool.
+
 Files and folders get the permissions the user's umask gives (mkstemp and mkdtemp
 alone would make them private to the user).
 """
 
 import contextlib
+import fcntl
 import glob
 import os
 import shutil
@@ -23,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 OWNER_FILE = ".written_by"
-WRITER_FILE = ".being_written_by"  # host and process id, while atomic_dir writes
+WRITER_FILE = ".being_written_by"  # locked by the process while atomic_dir writes
 
 
 class OutputError(Exception):
@@ -138,32 +143,51 @@ def atomic_dir(path, tool, force=None, inputs=()):
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_abandoned(path, tool)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    writer = None
     try:
         _make_public(tmp, directory=True)
         (tmp / OWNER_FILE).write_text(tool + "\n", encoding="utf-8")
-        (tmp / WRITER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n")
+        writer = _claim(tmp / WRITER_FILE)
         yield tmp
         check_output_dir(path, tool, force, inputs)
         (tmp / WRITER_FILE).unlink()
+        replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    replace_dir(tmp, path)
+    finally:
+        if writer is not None:
+            writer.close()  # releases the lock, after the folder has moved into place
+
+
+def _claim(path):
+    """Create `path` holding an exclusive lock on it until the returned file is closed
+    (the kernel releases it when the process ends in any way, SIGKILL too). Locked
+    before it gets its name, so that no one ever finds it unlocked while we live; on a
+    file system without locks it stays unlocked, and remove_abandoned, failing to lock
+    it too, keeps it."""
+    f = open(path.with_name(path.name + ".new"), "w")
+    with contextlib.suppress(OSError):
+        fcntl.flock(f, fcntl.LOCK_EX)
+    f.write(f"{socket.gethostname()} {os.getpid()}\n")  # for a reader's eyes only
+    f.flush()
+    os.rename(f.name, path)
+    return f
 
 
 def remove_abandoned(path, tool):
     """Remove the temporary folders that atomic_dir(path, tool) left when its process
-    was killed (SIGKILL, a crash of the machine): those of this tool whose writer, a
-    process of this machine, has ended. Another machine's or a live writer's are kept."""
+    was killed (SIGKILL, a crash of the machine): those of this tool whose writer
+    file nobody holds locked any more. A live writer's (locked) and other tools' are
+    kept."""
     for tmp in Path(path).parent.glob(f".{glob.escape(Path(path).name)}.*.tmp"):
+        if tmp.is_symlink() or owner_of(tmp) != tool:
+            continue
         try:
-            host, pid = (tmp / WRITER_FILE).read_text().split()
-            if tmp.is_symlink() or owner_of(tmp) != tool or host != socket.gethostname():
-                continue
-            os.kill(int(pid), 0)
-        except ProcessLookupError:  # the writer has ended
-            shutil.rmtree(tmp, ignore_errors=True)
-        except (OSError, ValueError):  # not such a folder, or its writer lives
+            with open(tmp / WRITER_FILE) as f:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(tmp, ignore_errors=True)  # under the lock: no writer can start
+        except OSError:  # no writer file (not ours, or moved into place), or locked: alive
             continue
 
 

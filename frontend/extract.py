@@ -352,16 +352,21 @@ def extract(
                 with torch.inference_mode():
                     wav = normalize(padded, lens, do_normalize, input_norm).to(DTYPES[dtype])
                     states, frames = hidden_states(model, wav, lens)
-                    matrices = {k: states[k].float().cpu().numpy() for k in layers}
-                for i, utt in enumerate(utts):
-                    mine = {k: m[i, : int(frames[i])] for k, m in matrices.items()}
-                    if not all(np.isfinite(m).all() for m in mine.values()):
-                        # e.g. samples of 1e30: the normalization overflows
-                        skip(utt, "features are not finite numbers (audio far outside [-1, 1]?)")
-                        continue
-                    for k, matrix in mine.items():
-                        outputs.write(k, utt, matrix)
-                    written += 1
+                    # e.g. samples of 1e30: the normalization overflows (checked where
+                    # the states are, one layer on the host at a time as before)
+                    finite = [
+                        all(bool(torch.isfinite(states[k][i, : int(n)]).all()) for k in layers)
+                        for i, n in enumerate(frames)
+                    ]
+                    for utt, ok in zip(utts, finite):
+                        if not ok:
+                            skip(utt, "features are not finite (audio far outside [-1, 1]?)")
+                    for k in layers:
+                        matrices = states[k].float().cpu().numpy()
+                        for i, utt in enumerate(utts):
+                            if finite[i]:
+                                outputs.write(k, utt, matrices[i, : int(frames[i])])
+                written += sum(finite)
         if written == 0:
             raise ExtractError(
                 f"none of the {len(table)} utterances of {wav_scp} could be read; nothing written"

@@ -216,7 +216,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     models = [(k, s) for k in ("hubert", "wav2vec2") for s in SIZES]
-    if not 0 <= args.seed < 2**31:  # the models take seeds seed, seed + 1, ...
+    if not 0 <= args.seed < 2**31:  # a seed every library takes, with room for seed + i
         parser.error(f"--seed {args.seed}: a whole number from 0 to {2**31 - 1}")
     try:
         check_outputs(args.out_dir, models)

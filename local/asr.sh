@@ -75,8 +75,8 @@ tools=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 . "$tools/parse_options.sh"
 . "$tools/asr_lib.sh"  # log, die, run, todo, mark_done, stage_on and the stages' helpers
 . "$tools/tune_grid.sh"  # stage 12's search
+. ./path.sh  # first: check_options asks the project's Python about the speed factors
 check_options
-. ./path.sh
 . ./db.sh    # corpus and model locations, e.g. the SSL models the configs name
 . ./cmd.sh
 

@@ -61,6 +61,16 @@ check_options() {
   done
   [[ ${ssl_stats_utts:-0} =~ ^(0|[1-9][0-9]{0,8})$ ]] \
     || die "--ssl_stats_utts '$ssl_stats_utts': a whole number (0: all utterances)"
+  if [ -n "$speed_perturb_factors" ]; then  # stage 2's rule (its range), checked now
+    local why
+    why=$(python -c 'import sys
+from local.data.speed_perturb import parse_factors
+try:
+    parse_factors(sys.argv[1])
+except Exception as e:
+    print(e)' "$speed_perturb_factors")
+    [ -z "$why" ] || die "${why/--factors/--speed_perturb_factors}"
+  fi
   if [ "$audio_format" = none ] && [ -n "$speed_perturb_factors" ]; then
     die "--audio_format none reads the recordings as they are: speed perturbation" \
       "(--speed_perturb_factors) needs the audio dump (flac, wav or ark)"

@@ -3,10 +3,11 @@
 #
 #   local/score.sh REF_TEXT HYP_TEXT [OUT_DIR] [--utt2spk FILE] [--durations FILE]
 #
-# REF_TEXT, HYP_TEXT: Kaldi text files (<utt> <transcript>); spaces are removed and
-# characters compared. Prints sclite's summary table and the CER; OUT_DIR gets
-# result.txt (summary + per-utterance alignments), ref.trn, hyp.trn and analysis.md
-# (frequent errors, CER by duration and by speaker).
+# REF_TEXT, HYP_TEXT: Kaldi text files (<utt> <transcript>); spaces and invisible
+# characters (zero-width spaces, byte order marks) are removed and characters
+# compared. Prints sclite's summary table and the CER; OUT_DIR gets result.txt
+# (summary + per-utterance alignments), ref.trn, hyp.trn, analysis.md (frequent
+# errors, CER by duration and by speaker) and .written_by (the scorer's mark).
 # See `python -m local.report.score --help` for the details.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)

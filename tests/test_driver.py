@@ -219,6 +219,8 @@ def test_a_missing_hypothesis_stops_with_the_jobs_log(test_set):
         (["--min_wav_duration", "abc"], "--min_wav_duration 'abc': numbers are needed"),
         (["--max_wav_duration", "0.05"], "is not below --max_wav_duration 0.05"),
         (["--speed_perturb_factors", "0.9,x"], "--speed_perturb_factors '0.9,x': numbers"),
+        (["--speed_perturb_factors", "0.1 1.0"], "--speed_perturb_factors '0.1 1.0': need"),
+        (["--speed_perturb_factors", "100"], "numbers from 0.25 to 4"),
         (["--tune_ctc_weights", "0.3 0.30"], "0.3 is given twice"),
         (["--tune_beams", "x"], "--tune_beams 'x': whole numbers from 1 to 9999"),
         (["--rescore_lm_weight", "abc"], "--rescore_lm_weight 'abc': numbers are needed"),
@@ -261,7 +263,8 @@ def test_help_prints_every_option_with_its_value_and_exits_0(tmp_path):
         assert "usage" in proc.stdout.lower() or "Options" in proc.stdout, script
     # the SSL variant of the mini recipe prints the same help, making no model first
     mini = ROOT / "egs2/mini_zh/asr1"
-    proc = run(["./run_ssl.sh", "--help"], cwd=mini, TINY_SSL=str(tmp_path / "tiny"))
+    tiny = {"TINY_SSL": str(tmp_path / "tiny"), "TINY_HUBERT_LARGE": str(tmp_path / "tiny/x.pt")}
+    proc = run(["./run_ssl.sh", "--help"], cwd=mini, **tiny)
     assert "conf/train_asr_hubert_tiny.yaml]" in proc.stdout and not (tmp_path / "tiny").exists()
 
 

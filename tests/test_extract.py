@@ -175,7 +175,7 @@ def test_audio_formats_and_bad_audio(tmp_path, capsys):
     assert f"skipped bad ({tmp_path}/bad.flac): LibsndfileError" in err
     assert "skipped pipe (sox x.wav -t wav - |): AudioError: pipe commands are not supported" in err
     assert "skipped short" in err and "too short: 300 samples, a frame needs 400" in err
-    assert f"skipped huge ({tmp_path}/huge.wav): features are not finite numbers" in err
+    assert f"skipped huge ({tmp_path}/huge.wav): features are not finite (audio far" in err
     assert f"skipped nan ({tmp_path}/nan.wav)" in err and "not finite" in err
     assert "3 utterances written" in err and "5 skipped" in err
     assert (

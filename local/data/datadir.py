@@ -31,11 +31,11 @@ def _segment(value):
     return recording
 
 
-SPEEDS = (0.25, 4.0)  # the speed factors a recording may be read at (sox/soxr's useful range)
+SPEED_RANGE = (0.25, 4.0)  # the speed factors a recording may be read at (sox/soxr's useful range)
 
 
 def _speed(value):
-    if not SPEEDS[0] <= float(value) <= SPEEDS[1]:  # nan compares false
+    if not SPEED_RANGE[0] <= float(value) <= SPEED_RANGE[1]:  # nan compares false
         raise ValueError
 
 
@@ -47,7 +47,7 @@ def _samples(value):
 # what each optional table's values must be, and how to say it
 VALUE_RULES = {
     "segments": (_segment, "'<recording> <start> <end>' (seconds, start >= 0)"),
-    "reco2speed": (_speed, f"a speed factor from {SPEEDS[0]:g} to {SPEEDS[1]:g}"),
+    "reco2speed": (_speed, f"a speed factor from {SPEED_RANGE[0]:g} to {SPEED_RANGE[1]:g}"),
     "utt2num_samples": (_samples, "a number of samples"),
 }
 

@@ -16,7 +16,7 @@ import sys
 
 from fileio.atomic import OutputError, terminate_cleanly
 from fileio.kaldi_table import DataError
-from local.data.datadir import SPEEDS, DataDir
+from local.data.datadir import SPEED_RANGE, DataDir
 
 TOOL = "local.data.speed_perturb"  # the marker of the folders it writes (fileio.atomic)
 
@@ -63,7 +63,7 @@ def combine(parts):
 
 
 def parse_factors(text):
-    """The speed factors of --factors: numbers in datadir.SPEEDS whose id prefixes
+    """The speed factors of --factors: numbers in datadir.SPEED_RANGE whose id prefixes
     (sp<factor>-) differ."""
     try:
         factors = [float(f) for f in text.split()]
@@ -72,11 +72,12 @@ def parse_factors(text):
     prefixes = {f"{f:g}" for f in factors}
     if (
         not factors
-        or not all(SPEEDS[0] <= f <= SPEEDS[1] for f in factors)
+        or not all(SPEED_RANGE[0] <= f <= SPEED_RANGE[1] for f in factors)
         or len(prefixes) != len(factors)
     ):
+        low, high = SPEED_RANGE
         raise DataError(
-            f"--factors '{text}': need distinct numbers from {SPEEDS[0]:g} to {SPEEDS[1]:g} "
+            f"--factors '{text}': need distinct numbers from {low:g} to {high:g} "
             "(as %g, they name the copies: sp0.9-<utt>)"
         )
     return factors

@@ -317,7 +317,10 @@ def load_packed(path, config=None, device="cpu", **overrides):
             if key not in files:
                 continue
             if key.endswith("_config"):
-                document = yaml.safe_load(files[key].read_text(encoding="utf-8"))
+                try:
+                    document = read_yaml(files[key])
+                except DataError as e:
+                    raise PackError(str(e)) from None
                 rewritten = Path(tmp) / f"{key}.yaml"
                 rewritten.write_text(
                     yaml.safe_dump(_absolute_names(document, members, folder), allow_unicode=True),

@@ -5,7 +5,8 @@ for each, and NIST's matched-pair test (MAPSSWE) for each pair.
                      [--names "a b c"] [--resamples 1000] [--seed 0]
 
 REF_TEXT and the hypotheses are Kaldi `text` files, read and scored as
-local/score.sh does (spaces removed, characters compared, sclite's alignment).
+local/score.sh does (spaces and invisible characters removed, characters compared,
+sclite's alignment).
 Each system is scored on the utterances it has; each pair is tested on the
 utterances both have (a warning says when these differ).
 

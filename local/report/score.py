@@ -5,15 +5,20 @@
 
 REF_TEXT and HYP_TEXT are Kaldi `text` files (`<utt> <transcript>`), read by
 Kaldi's rules (fileio.kaldi_table: any white space after the id, a UTF-8 BOM,
-blank lines; another encoding is refused with its file and line). Spaces are
-removed and every character is a token. OUT_DIR receives ref.trn and hyp.trn
+blank lines; another encoding is refused with its file and line). Spaces and
+invisible characters (zero-width spaces, byte order marks: local.data.text_norm's
+visible) are removed and every character is a token. Ids sclite cannot tell apart
+(case of ASCII letters, speaker and utterance joined alike) or that hold a '(' are
+refused. OUT_DIR receives ref.trn and hyp.trn
 (sclite's input format, so `sclite -r ref.trn trn -h hyp.trn trn -i rm -o all
 stdout` can check us), result.txt: the summary table by speaker followed by
 the alignment of every utterance, laid out as sclite's `-o sum pra` output, and
 analysis.md (local.report.error_analysis; durations from --durations, else from
 utt2num_samples beside REF_TEXT when there). Files in OUT_DIR are replaced only
-when they are earlier outputs of this scorer. Scored utterances whose
-references are all empty are an error (there is no CER), not 0 %.
+when they are earlier outputs of this scorer: its mark .written_by (written first,
+so that an interrupted run is resumed) or, from before the mark, its result.txt.
+Scored utterances whose references are all empty are an error (there is no CER),
+not 0 %.
 
 What sclite does, and so do we:
 - alignment costs 0 (correct), 4 (substitution), 3 (insertion, deletion); when
@@ -482,7 +487,7 @@ def our_result(out_dir):
 our_analysis = owned.starts_with(error_analysis.TITLE)
 
 
-SCORER = "local/score.sh"
+SCORER = "local.report.score"  # the mark's tool name (as fileio.atomic's markers)
 
 
 def our_folder(out_dir):

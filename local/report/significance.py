@@ -42,14 +42,18 @@ def with_interval(cer, result_txt):
     return f"{cer} ±{half_width(result_txt):.1f}"
 
 
+class DifferentReferences(DataError):
+    """Two scored sets whose common utterances have different reference texts."""
+
+
 def test(result_a, result_b):
-    """The MAPSSWE Result of two scored sets of the same test set; DataError when an
-    utterance both scored has two different references."""
+    """The MAPSSWE Result of two scored sets of the same test set; DifferentReferences
+    when an utterance both scored has two different references."""
     pairs = mapsswe.paired_sentences(scoring(result_a).utterances, scoring(result_b).utterances)
     try:
         return mapsswe.test(pairs)
     except mapsswe.DifferentReferences:
-        raise DataError(
+        raise DifferentReferences(
             f"{result_a} and {result_b}: scored against different references "
             "(an utterance's reference text differs); no significance test"
         ) from None
@@ -84,7 +88,7 @@ def versus_fbank(rows, row, columns):
         if column in row.results and column in partner.results:
             try:
                 result = test(partner.results[column], row.results[column])
-            except DataError as e:
+            except DifferentReferences as e:
                 print(f"warning: {e}", file=sys.stderr)
                 result = None
             cells.append(p_text(result) if result and result.sentences else "-")
