@@ -147,7 +147,9 @@ def similarity(a, b):
     return float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
 
 
-SEGMENTS = {"u1": (1.0, 2.0), "u2": (3.5, 5.25), "u3": (6.0, 7.9)}
+# u1's times in samples are just below whole numbers as floats (1.001 * 16000 =
+# 16015.999...): cutting by truncation instead of rounding loses a sample there
+SEGMENTS = {"u1": (1.001, 2.006), "u2": (3.5, 5.25), "u3": (6.0, 7.9)}
 
 
 def chirp_data_dir(tmp_path):
@@ -156,7 +158,7 @@ def chirp_data_dir(tmp_path):
         wav_scp={"rec": str(tmp_path / "rec.wav")},
         text={u: "文字" for u in SEGMENTS},
         utt2spk={u: "spk" for u in SEGMENTS},
-        segments={u: f"rec {a:.2f} {b:.2f}" for u, (a, b) in SEGMENTS.items()},
+        segments={u: f"rec {a:.3f} {b:.3f}" for u, (a, b) in SEGMENTS.items()},
     ).write(tmp_path / "data", "tests")
     return tmp_path / "data", original
 
@@ -178,12 +180,14 @@ def test_dumped_and_read_segments_are_the_original_slices(tmp_path):
     dumped = dump(src, tmp_path / "dump")
     tool("local.data.dump_audio", "link", src, tmp_path / "nodump")
     reader = SegmentsReader(tmp_path / "nodump/segments")
+    lengths = read_table(tmp_path / "nodump/utt2num_samples")
     for utt, (start, end) in SEGMENTS.items():
         expected = original[round(start * RATE) : round(end * RATE)]
         np.testing.assert_array_equal(dumped[utt], expected)  # 16-bit in, 16-bit out
         rate, read = reader[utt]
         assert rate == RATE
         np.testing.assert_array_equal(read, expected)
+        assert int(lengths[utt]) == len(expected), utt
 
 
 def test_speed_perturbed_segments_are_the_original_heard_faster_or_slower(tmp_path):
@@ -222,6 +226,40 @@ def test_whole_recordings_are_heard_faster_or_slower(tmp_path):
         assert similarity(samples, expected) > 0.99, utt
 
 
+def test_a_recording_at_another_rate_is_cut_and_sped_in_16k_time(tmp_path):
+    """An 8 kHz recording with segments: the segments are cut at their times (not at
+    times counted in 8 kHz samples) and heard faster or slower, at 16 kHz."""
+    seconds, low_rate = 8.0, 8000
+    samples = chirp_at(np.arange(int(seconds * low_rate)) / low_rate)
+    soundfile.write(tmp_path / "rec8k.wav", samples, low_rate, subtype="PCM_16")
+    DataDir(
+        wav_scp={"rec": str(tmp_path / "rec8k.wav")},
+        text={u: "文字" for u in SEGMENTS},
+        utt2spk={u: "spk" for u in SEGMENTS},
+        segments={u: f"rec {a:.3f} {b:.3f}" for u, (a, b) in SEGMENTS.items()},
+    ).write(tmp_path / "data", "tests")
+    tool("local.data.speed_perturb", "--factors", "1.0 1.1", tmp_path / "data", tmp_path / "sp")
+    dumped = dump(tmp_path / "sp", tmp_path / "dump")
+    for factor in (1.0, 1.1):
+        for utt, (start, end) in SEGMENTS.items():
+            got = dumped[utt if factor == 1.0 else f"sp{factor:g}-{utt}"]
+            assert abs(len(got) - (end - start) / factor * RATE) <= RATE // 1000 + 1, utt
+            begin = factor * round(start / factor, 3)
+            expected = chirp_at(begin + factor * np.arange(len(got)) / RATE)
+            assert similarity(got, expected) > 0.99, (factor, utt)
+
+
+def test_perturbing_a_perturbed_set_multiplies_the_speeds(tmp_path):
+    src, _ = chirp_data_dir(tmp_path)
+    tool("local.data.speed_perturb", "--factors", "0.9", src, tmp_path / "sp")
+    tool("local.data.speed_perturb", "--factors", "1.1", tmp_path / "sp", tmp_path / "sp2")
+    speeds = read_table(tmp_path / "sp2/reco2speed")
+    assert speeds == {"sp1.1-sp0.9-rec": "0.99"}
+    # a sped set cannot be read in place (only the dump applies the speed)
+    proc = tool("local.data.dump_audio", "link", tmp_path / "sp2", tmp_path / "link", check=False)
+    assert proc.returncode != 0 and "speed perturbation needs the audio dump" in proc.stderr
+
+
 def test_lm_text_check_finds_every_leaked_sentence(tmp_path):
     lm_text = tmp_path / "lm_text"
     lm_text.write_text("a1 床前明月光\na2 疑是 地上霜\na3 举头望明月\n", encoding="utf-8")
@@ -246,6 +284,13 @@ def test_lm_text_check_finds_every_leaked_sentence(tmp_path):
     dev.write_text("d1 低头思故乡\n", encoding="utf-8")
     proc = tool("local.data.check_lm_text", lm_text, dev, test)
     assert proc.stdout == f"{lm_text}: no sentence of {dev} {test}\n"
+    # one leak is enough; short sentences and any white space inside count too
+    lm_text.write_text("a1 好的\na2 举头望明月\n", encoding="utf-8")
+    for sentence in ("好的", "举头\u3000望\t明月"):
+        dev.write_text(f"d1 {sentence}\n", encoding="utf-8")
+        proc = tool("local.data.check_lm_text", lm_text, dev, check=False)
+        assert proc.returncode == 1, sentence
+        assert "1 evaluation sentences are in the LM training text" in proc.stderr, sentence
 
 
 def test_ark_dump_holds_the_original_slices(tmp_path):

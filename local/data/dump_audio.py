@@ -358,7 +358,8 @@ def link(data_dir, out_dir, length_filter):
     for utt in data.utterances():
         if data.segments is not None:
             start, end = (float(t) for t in data.segments[utt].split()[1:3])
-            num_samples[utt] = str(int(round((end - start) * SAMPLE_RATE)))
+            # the samples the segment reader returns: [round(start), round(end))
+            num_samples[utt] = str(round(end * SAMPLE_RATE) - round(start * SAMPLE_RATE))
             continue
         try:
             info = soundfile.info(data.wav_scp[utt])
