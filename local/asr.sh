@@ -180,8 +180,7 @@ if stage_on 5 && [ "$use_lm" = true ]; then
   [ -f "$lm_train_text" ] || die "--lm_train_text $lm_train_text: no such file"
   if todo "$lm_exp/.done"; then
     mkdir -p "$lm_exp/log"
-    run python -m local.data.check_lm_text "$lm_train_text" \
-      $(for d in $(unique_words "$valid_set" $test_sets); do echo "$dumpdir/raw/$d/text"; done)
+    check_lm_leak
     lm_data=(--train_data_path_and_name_and_type "$lm_train_text,text,text"
              --valid_data_path_and_name_and_type "$dumpdir/raw/$valid_set/text,text,text")
     if todo "$lm_stats/.done"; then

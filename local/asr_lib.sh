@@ -282,6 +282,14 @@ decoding_program() {
   esac
 }
 
+# Stage 5: stop when a sentence of the validation set or of a test set is in the LM
+# training text (the LM would have seen what it is scored on).
+check_lm_leak() {
+  # shellcheck disable=SC2046
+  run python -m local.data.check_lm_text "$lm_train_text" \
+    $(for d in $(unique_words "$valid_set" $test_sets); do echo "$dumpdir/raw/$d/text"; done)
+}
+
 check_model() {
   require_dumped ${1:-$test_sets}
   [ -f "$asr_exp/$inference_asr_model" ] || die "$asr_exp/$inference_asr_model not found " \

@@ -23,7 +23,7 @@ STUB_DECODER = textwrap.dedent("""\
     args, _ = p.parse_known_args()
     keys = [line.split()[0] for line in open(args.key_file) if line.strip()]
     out = pathlib.Path(args.output_dir) / "1best_recog"
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)  # a decoding run again overwrites, as ESPnet
     job = args.key_file.rsplit(".", 2)[-2]
     # an utterance decoded to nothing is a key alone on its line, as ESPnet writes it
     (out / "text").write_text("".join(f"{k}\\n" if k == "utt00" else f"{k} job{job}\\n"
@@ -32,20 +32,22 @@ STUB_DECODER = textwrap.dedent("""\
 """)
 
 
+DRIVER_PRELUDE = f"""
+    set -euo pipefail
+    . {ROOT}/path.sh
+    tools={ROOT}/local
+    . {ROOT}/local/asr_lib.sh
+    dumpdir=dump inference_nj=3 driver_args=(--test)
+    asr_exp=exp/asr_x inference_asr_model=model.pth inference_config=decode.yaml
+    decode_job=(python -m local.runtime.jobs --backend local)
+    inference_program=(python stub_decoder.py)
+    inference_ngpu=0
+"""
+
+
 def driver(script, cwd, **env):
     """Run bash lines after sourcing the driver's helpers, with its variables set."""
-    prelude = f"""
-        set -euo pipefail
-        . {ROOT}/path.sh
-        tools={ROOT}/local
-        . {ROOT}/local/asr_lib.sh
-        dumpdir=dump inference_nj=3 driver_args=(--test)
-        asr_exp=exp/asr_x inference_asr_model=model.pth inference_config=decode.yaml
-        decode_job=(python -m local.runtime.jobs --backend local)
-        inference_program=(python stub_decoder.py)
-        inference_ngpu=0
-    """
-    return run(["bash", "-c", prelude + script], cwd=cwd, **env)
+    return run(["bash", "-c", DRIVER_PRELUDE + script], cwd=cwd, **env)
 
 
 @pytest.fixture
@@ -94,6 +96,33 @@ def test_real_time_factor_counts_every_job(test_set):
     wall, audio = float(rtf["wall_seconds"]), float(rtf["audio_seconds"])
     assert (wall - 0.05) * 3 / audio <= float(rtf["rtf"]) <= (wall + 0.05) * 3 / audio
     assert float(rtf["wall_seconds"]) >= 0.3
+
+
+def test_jobs_of_the_real_time_factor_are_those_of_this_decoding(test_set):
+    """Decoded again with fewer jobs (keys.3.scp of the first run still there), and
+    with more jobs allowed than there are utterances (one job per utterance)."""
+    folder, lengths = test_set
+    rtf = folder / "exp/asr_x/decode/test/rtf"
+    for nj, jobs in ((3, 3), (2, 2), (15, len(lengths))):
+        driver(f"inference_nj={nj}; decode_set test exp/asr_x/decode/test", folder)
+        assert dict(line.split() for line in rtf.read_text().splitlines())["jobs"] == str(jobs)
+
+
+def test_the_lm_text_is_checked_against_the_validation_and_every_test_set(tmp_path):
+    for name, text in (
+        ("dev", "d1 低头思故乡\n"),
+        ("test", "t1 春眠不觉晓\n"),
+        ("test2", "x1 好\n"),
+    ):
+        (tmp_path / "dump/raw" / name).mkdir(parents=True)
+        (tmp_path / "dump/raw" / name / "text").write_text(text, encoding="utf-8")
+    (tmp_path / "lm.txt").write_text("a1 床前明月光\na2 春眠不觉晓\n", encoding="utf-8")
+    check = "lm_train_text=lm.txt valid_set=dev test_sets='dev test2 test'; check_lm_leak"
+    proc = run(["bash", "-c", f"{DRIVER_PRELUDE}\n{check}"], cwd=tmp_path, check=False)
+    assert proc.returncode != 0
+    assert "dump/raw/test/text: t1 '春眠不觉晓' is line 2 of lm.txt" in proc.stderr
+    (tmp_path / "lm.txt").write_text("a1 床前明月光\n", encoding="utf-8")
+    run(["bash", "-c", f"{DRIVER_PRELUDE}\n{check}"], cwd=tmp_path)
 
 
 def test_rtf_command_is_job_seconds_per_audio_second(tmp_path, capsys):
