@@ -512,10 +512,10 @@ def test_malformed_optional_tables_name_file_and_line(tmp_path, table, content, 
         assert f"{src / table}:{line}: {message}" in proc.stderr
 
 
-def test_sigterm_removes_the_temporary_folder(tmp_path):
-    import signal
+def start_writer(out, tool):
+    """A process writing folder `out` through atomic_dir as `tool`, stopped half-way
+    (SIGTERM ends it cleanly): (its Popen, its temporary folder)."""
     import subprocess
-    import time
 
     from conftest import project_env
 
@@ -523,15 +523,23 @@ def test_sigterm_removes_the_temporary_folder(tmp_path):
         "import time\n"
         "from fileio.atomic import atomic_dir, terminate_cleanly\n"
         "terminate_cleanly()\n"
-        f"with atomic_dir({str(tmp_path / 'out')!r}, 'tests') as tmp:\n"
+        f"with atomic_dir({str(out)!r}, {tool!r}) as tmp:\n"
         "    (tmp / 'part').write_text('half')\n"
-        "    print('writing', flush=True)\n"
+        "    print(tmp, flush=True)\n"
         "    time.sleep(60)\n"
     )
     proc = subprocess.Popen(
         ["python", "-c", script], env=project_env(), stdout=subprocess.PIPE, text=True
     )
-    assert proc.stdout.readline().strip() == "writing"
+    return proc, Path(proc.stdout.readline().strip())
+
+
+def test_sigterm_removes_the_temporary_folder(tmp_path):
+    import signal
+    import time
+
+    proc, tmp = start_writer(tmp_path / "out", "tests")
+    assert tmp.is_dir()
     time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)  # what the job runner sends on Ctrl-C
     assert proc.wait(timeout=30) == 128 + signal.SIGTERM
@@ -556,27 +564,10 @@ def test_a_killed_writers_temporary_folder_is_removed_by_the_next_write(tmp_path
     """SIGKILL leaves the temporary folder (no handler runs); the next atomic_dir of the
     same output and tool removes it, but never a live writer's or another tool's."""
     import signal
-    import subprocess
 
-    from conftest import project_env
-
-    def writer(tool):
-        script = (
-            "import time\n"
-            "from fileio.atomic import atomic_dir\n"
-            f"with atomic_dir({str(tmp_path / 'out')!r}, {tool!r}) as tmp:\n"
-            "    (tmp / 'part').write_text('half')\n"
-            "    print(tmp, flush=True)\n"
-            "    time.sleep(60)\n"
-        )
-        proc = subprocess.Popen(
-            ["python", "-c", script], env=project_env(), stdout=subprocess.PIPE, text=True
-        )
-        return proc, Path(proc.stdout.readline().strip())
-
-    live, in_progress = writer("tests")
-    killed, abandoned = writer("tests")
-    other_tool, others = writer("another tool")
+    live, in_progress = start_writer(tmp_path / "out", "tests")
+    killed, abandoned = start_writer(tmp_path / "out", "tests")
+    other_tool, others = start_writer(tmp_path / "out", "another tool")
     for proc in (killed, other_tool):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
