@@ -353,11 +353,13 @@ def extract(
                     wav = normalize(padded, lens, do_normalize, input_norm).to(DTYPES[dtype])
                     states, frames = hidden_states(model, wav, lens)
                     # e.g. samples of 1e30: the normalization overflows (checked where
-                    # the states are, one layer on the host at a time as before)
-                    finite = [
-                        all(bool(torch.isfinite(states[k][i, : int(n)]).all()) for k in layers)
-                        for i, n in enumerate(frames)
-                    ]
+                    # the states are, over each utterance's own frames, one layer at a time)
+                    steps = torch.arange(states[0].shape[1], device=frames.device)
+                    padding = steps >= frames[:, None]
+                    finite = torch.ones(len(utts), dtype=torch.bool, device=frames.device)
+                    for k in layers:
+                        finite &= (torch.isfinite(states[k]) | padding[..., None]).flatten(1).all(1)
+                    finite = finite.tolist()
                     for utt, ok in zip(utts, finite):
                         if not ok:
                             skip(utt, "features are not finite (audio far outside [-1, 1]?)")

@@ -336,14 +336,14 @@ def alignment_lines(trn_id, path, line_width):
     lines = [f"id: {trn_id}", "Scores: (#C #S #D #I) %d %d %d %d" % tuple(counts.values())]
     items = []
     for op, ref, hyp in path:
-        ref_bytes = 1 if ref is None else len(ref.encode())
-        hyp_bytes = 1 if hyp is None else len(hyp.encode())
+        ref_bytes = 1 if ref is None else width_of(ref)
+        hyp_bytes = 1 if hyp is None else width_of(hyp)
         width = max(ref_bytes, hyp_bytes)
         shown_ref = shown(ref, op, hyp_bytes)
         shown_hyp = shown(hyp, op, ref_bytes)
 
         def pad(text, width=width):
-            return text + " " * (width - len(text.encode())) + " "
+            return text + " " * (width - width_of(text)) + " "
 
         items.append((width, pad(shown_ref), pad(shown_hyp), pad("" if op == CORRECT else op)))
     done = 0
