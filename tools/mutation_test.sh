@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of one module against the tests that should catch its bugs (not in CI):
 #
-#   bash tools/mutation_test.sh local/data/split_keys.py "tests/test_driver.py -k split_keys"
+#   bash tools/mutation_test.sh local/data/split_keys.py "tests/recipes/test_driver.py -k split_keys"
 #
 # Works on a copy of the tracked files (under $MUTATION_DIR, default /tmp/mutation), never
 # on this checkout. Needs `.venv/bin/pip install mutmut==2.5.1`. mutmut 2.5 counts only

@@ -16,7 +16,7 @@ spans in samples, in order and not overlapping.
   as one torch.nn.LSTM over the windows, the same computation in a few calls
   (about 600 times real time). When the model's parts are not where silero 6.2
   keeps them, its own forward is called, one window of every recording per call.
-  tests/test_vad.py compares the spans with silero's `get_speech_timestamps`.
+  tests/decode/test_vad.py compares the spans with silero's `get_speech_timestamps`.
 - energy (the fallback when silero-vad is not installed, or asked for): the whole
   recording as one span, cut into pieces of at most `max_seconds` at the quietest
   10 ms within the last 2 s of each piece; a recording whose peak is below
