@@ -8,7 +8,8 @@ REF_TEXT and the hypotheses are Kaldi `text` files, read and scored as
 local/score.sh does (spaces and invisible characters removed, characters compared,
 sclite's alignment).
 Each system is scored on the utterances it has; each pair is tested on the
-utterances both have (a warning says when these differ).
+utterances both have (a warning says when these differ). Reference utterances
+that no system has are not scored (as sclite does); a warning says how many.
 
 - CER interval: 95 % bootstrap percentile interval over utterances
   (local.report.bootstrap: --resamples draws, numpy generator seeded with --seed;
@@ -51,8 +52,9 @@ class System:
         return self.scoring.cer()
 
 
-def load(ref_path, hyp_paths, names, utt2spk_path=None):
-    """[System] of the hypothesis files, scored against ref_path."""
+def load(ref_path, hyp_paths, names, utt2spk_path=None, warn=None):
+    """[System] of the hypothesis files, scored against ref_path; warn(message) about
+    the reference utterances that no system has."""
     refs = read_reference(ref_path)
     trn_ids = trn_ids_of(refs, read_table(utt2spk_path) if utt2spk_path else {}, ref_path)
     systems = []
@@ -60,7 +62,21 @@ def load(ref_path, hyp_paths, names, utt2spk_path=None):
         scoring = scoring_of(refs, read_hypotheses(hyp_path, refs, ref_path), trn_ids, name)
         check_reference(scoring, refs, ref_path, hyp_path)
         systems.append(System(name, hyp_path, scoring))
+    covered = {utt for system in systems for utt in system.scoring.keys}
+    uncovered = [utt for utt in refs if utt not in covered]
+    if warn and uncovered:
+        warn(missing_message(uncovered, ref_path))
     return systems
+
+
+def missing_message(uncovered, ref_path, shown=3):
+    """The warning about reference utterances without a hypothesis in any system."""
+    ids = ", ".join(f"'{u}'" for u in uncovered[:shown])
+    more = ", ..." if len(uncovered) > shown else ""
+    return (
+        f"{len(uncovered)} reference utterances of {ref_path} have no hypothesis in any "
+        f"system and are not scored (as sclite does): {ids}{more}"
+    )
 
 
 def add_intervals(systems, resamples=bootstrap.RESAMPLES, seed=bootstrap.SEED):
@@ -218,10 +234,14 @@ def main(argv=None):
         parser.error("a system name has white space (or is empty): name the systems with --names")
     if len(set(names)) != len(names):
         parser.error(f"the systems need different names: {' '.join(names)}")
+
+    def warn(message):
+        print(f"warning: {message}", file=sys.stderr)
+
     try:
-        systems = load(args.ref, args.hyps, names, args.utt2spk)
+        systems = load(args.ref, args.hyps, names, args.utt2spk, warn=warn)
         add_intervals(systems, args.resamples, args.seed)
-        tested = pairs(systems, warn=lambda m: print(f"warning: {m}", file=sys.stderr))
+        tested = pairs(systems, warn=warn)
     except (DataError, OutputError) as e:
         sys.exit(f"compare: error: {e}")
     except OSError as e:

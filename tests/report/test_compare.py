@@ -373,6 +373,26 @@ def test_the_order_of_a_hypothesis_file_changes_nothing(tmp_path, seed):
     assert runs["sorted"][1].sentences == len(set(systems[0]) & set(systems[1]))
 
 
+def test_references_no_system_has_are_named_in_a_warning(tmp_path):
+    write_text(tmp_path / "ref", {f"u{i}": "你好" for i in range(6)})
+    write_text(tmp_path / "a", {"u0": "你好", "u1": "你", "u2": "好"})
+    write_text(tmp_path / "b", {"u0": "你", "u2": "你好"})  # u1: a has it
+    proc = run(["bash", str(ROOT / "local/compare.sh"), "ref", "a", "b"], cwd=tmp_path)
+    warnings = [line for line in proc.stderr.splitlines() if "no hypothesis" in line]
+    assert warnings == [
+        "warning: 3 reference utterances of ref have no hypothesis in any system and are "
+        "not scored (as sclite does): 'u3', 'u4', 'u5'"
+    ]
+    assert "system a cer=" in proc.stdout
+    write_text(tmp_path / "ref", {f"u{i}": "你好" for i in range(3)})  # all covered
+    proc = run(["bash", str(ROOT / "local/compare.sh"), "ref", "a", "b"], cwd=tmp_path)
+    assert "no hypothesis" not in proc.stderr
+    write_text(tmp_path / "ref", {f"u{i}": "你好" for i in range(9)})  # a few ids, then ...
+    proc = run(["bash", str(ROOT / "local/compare.sh"), "ref", "a", "b"], cwd=tmp_path)
+    assert "6 reference utterances of ref have no hypothesis" in proc.stderr
+    assert "'u3', 'u4', 'u5', ...\n" in proc.stderr
+
+
 @pytest.mark.parametrize(
     "case, args, message",
     [
