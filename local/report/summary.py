@@ -7,7 +7,9 @@ Each CER carries ± half the width of its 95 % bootstrap interval, and each SSL
 row the p value of the MAPSSWE test against the FBank experiment trained on the
 same data, per test set, starred where significant (local.report.significance).
 EXPDIR must be a recipe's exp folder (with asr_* experiments); the table says so
-when none of them is scored yet.
+when none of them is scored yet. A --test_sets name that no experiment has scored
+(a mistyped name, a set not decoded yet) is an error naming the scored sets, even
+beside known names: a column of `-` would hide the mistake.
 """
 
 import argparse
@@ -80,10 +82,23 @@ def check_expdir(expdir):
         )
 
 
+def check_test_sets(rows, test_sets, expdir):
+    """Refuse (DataError) test sets that no scored decoding has (once one is scored)."""
+    scored = sorted({s for row in rows for s in row.results})
+    unknown = [s for s in test_sets if s not in scored]
+    if rows and unknown:
+        raise DataError(
+            f"--test_sets: no experiment in {expdir} has scored "
+            + ", ".join(f"'{s}'" for s in unknown)
+            + f"; the scored test sets: {' '.join(scored)}"
+        )
+
+
 def summary(expdir, test_sets):
     """The summary's text (Markdown)."""
     check_expdir(expdir)
     rows = collect(expdir)
+    check_test_sets(rows, test_sets, expdir)
     text = f"{TITLE}{expdir}\n\n" + table(rows, test_sets)
     if rows:
         text += "\n\n" + significance.LEGEND

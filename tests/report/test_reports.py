@@ -346,6 +346,19 @@ def test_summary_refuses_a_folder_that_is_not_a_recipes_exp(tmp_path):
     assert "no scored experiment yet" in proc.stdout
 
 
+def test_summary_refuses_test_sets_no_experiment_has(tmp_path):
+    recipe = fake_recipe(tmp_path, utterances=20)
+    for sets, needle in (
+        ("foo", "no experiment in exp has scored 'foo'; the scored test sets: test"),
+        ("test tset dve", "has scored 'tset', 'dve'; the scored test sets: test"),
+    ):
+        proc = tool("local.summary", "exp", "--test_sets", sets, cwd=recipe, check=False)
+        assert_one_line_error(proc, "summary: error: --test_sets: ", needle)
+        assert proc.stdout == ""
+    proc = tool("local.summary", "exp", "--test_sets", "test", cwd=recipe)
+    assert proc.stdout.splitlines()[2] == "|experiment|decoding|test|p vs FBank (test)|"
+
+
 def test_summary_names_a_broken_result_and_keeps_foreign_files(tmp_path):
     recipe = fake_recipe(tmp_path)
     (recipe / "exp/mine.md").write_text("my table\n")
