@@ -241,7 +241,7 @@ if stage_on 6; then
 fi
 
 if stage_on 7; then
-  decode_dir=$asr_exp/$(decode_name decode "$inference_name")
+  decode_dir=$asr_exp/$(decode_name "$inference_name")
   log "Stage 7: decoding with $inference_config ($(basename "$decode_dir"))"
   check_model
   for dset in $test_sets; do
@@ -254,7 +254,7 @@ fi
 
 if stage_on 8; then
   log "Stage 8: scoring (CER)"
-  score_sets "$asr_exp/$(decode_name decode "$inference_name")"
+  score_sets "$asr_exp/$(decode_name "$inference_name")"
   # SSL frontends: the learned layer weights (exit status 2: no weighted-sum frontend)
   rc=0
   python -m frontend.layer_weights "$asr_exp" --model "$inference_asr_model" \
@@ -312,7 +312,7 @@ if stage_on 11; then
   # way to use it, besides shallow fusion in stage 7); scored into RESULTS.md.
   [ "$use_lm" = true ] || die "stage 11 rescores with the LM: --use_lm true"
   weight=${rescore_lm_weight:-$(config_value "$inference_config" lm_weight)}
-  rescore_dir=$asr_exp/$(decode_name decode "${inference_name}_nbest${nbest}_rescore")
+  rescore_dir=$asr_exp/$(decode_name "${inference_name}_nbest${nbest}_rescore")
   log "Stage 11: N-best ($nbest) rescoring with the LM, weight ${weight:=0.3} ($(basename "$rescore_dir"))"
   check_model
   for dset in $test_sets; do
@@ -334,13 +334,13 @@ if stage_on 12; then
   # then the test sets decoded with the best setting; grid table and plot in RESULTS.md.
   tune_set=${tune_set:-$valid_set}
   [ "$use_lm" = true ] || tune_lm_weights=0
-  tune_dir=$asr_exp/$(decode_name tune "$inference_name")
+  tune_dir=$asr_exp/$(decode_name "tune_$inference_name")
   log "Stage 12: tuning on $tune_set: beam {$tune_beams} x ctc weight {$tune_ctc_weights}" \
     "x lm weight {$tune_lm_weights} ($tune_dir)"
   check_model
   tune_grid "$tune_set" "$tune_dir"  # -> $tune_dir/best: beam ctc lm cer
   read -r beam ctc lm _ < "$tune_dir/best"
-  tuned_dir=$asr_exp/$(decode_name decode "tuned_on_${tune_set}_beam${beam}_ctc${ctc}_lm${lm}")
+  tuned_dir=$asr_exp/$(decode_name "decode_tuned_on_${tune_set}_beam${beam}_ctc${ctc}_lm${lm}")
   log "  best on $tune_set: beam $beam, ctc weight $ctc, lm weight $lm; decoding the test sets ($tuned_dir)"
   for dset in $test_sets; do
     todo "$tuned_dir/$dset/.done" || continue

@@ -258,12 +258,19 @@ dist_init_opts() {
 
 # --- decoding and scoring ----------------------------------------------------------
 
-# The folder name of a decoding, e.g. `decode_name decode decode_asr` ->
-# decode_decode_asr_lm_<lm_tag>_valid.acc.ave_10best (no _lm_ part without an LM).
+# The folder name of a decoding as ESPnet's asr.sh names it (its inference tag, the
+# decode config's name, then the LM and the model): `decode_name decode_asr` ->
+# decode_asr_lm_<lm_tag>_valid.acc.ave_10best (no _lm_ part without an LM).
+# Earlier revisions put `decode_` before it (decode_decode_asr_...): a decoding
+# begun under that name is resumed there, not decoded again.
 decode_name() {
-  local name="$1_$2"
+  local name="$1"
   [ "$use_lm" = false ] || name+=_lm_$lm_tag
-  echo "${name}_$(basename "$inference_asr_model" .pth)"
+  name+=_$(basename "$inference_asr_model" .pth)
+  if [ ! -e "$asr_exp/$name" ] && [ -d "$asr_exp/decode_$name" ]; then
+    name=decode_$name
+  fi
+  echo "$name"
 }
 
 # The decoding program and where its jobs run (sets decode_job, inference_program,

@@ -494,7 +494,7 @@ def test_command_formats_read_back(pack, asr, utterances, tmp_path):
 
 def stage7(folder, experiment, dset="test"):
     """{utterance: (dumped audio, stage 7's hypothesis)} of a decoded test set."""
-    (decode,) = (folder / "exp" / experiment).glob("decode_decode_tiny_lm_*valid.acc.ave_2best")
+    (decode,) = (folder / "exp" / experiment).glob("decode_tiny_lm_*valid.acc.ave_2best")
     texts = read_table(decode / dset / "text", allow_empty_value=True)
     audio = read_table(folder / "dump/raw" / dset / "wav.scp")
     assert set(texts) == set(audio) and len(texts) >= 6

@@ -11,7 +11,7 @@ import yaml
 from conftest import run
 
 EXP = "exp/asr_train_asr_tiny_ssl_sp"
-DECODE = "decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
+DECODE = "decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
 
 
 def test_stage6_statistics_from_a_sample_and_shapes_without_a_model(ssl_experiment):

@@ -119,10 +119,10 @@ def test_imported_test_sets_are_decoded_and_scored(recipes):
     source = read_table(wenet / "data/test_net/text")
     assert imported == source and len(imported) == 3
     assert (aishell / "data/wenetspeech_test_net/segments").exists()
-    decode = aishell / "exp/asr_train_asr_tiny/decode_decode_tiny_valid.acc.ave"
+    decode = aishell / "exp/asr_train_asr_tiny/decode_tiny_valid.acc.ave"
     for dset in ("dev", "test", "wenetspeech_test_net", "wenetspeech_test_meeting"):
         assert "Sum/Avg" in (decode / dset / "score_cer/result.txt").read_text(), dset
-    decode = wenet / "exp/asr_train_asr_tiny/decode_decode_tiny_valid.acc.ave"
+    decode = wenet / "exp/asr_train_asr_tiny/decode_tiny_valid.acc.ave"
     assert len(read_table(decode / "aishell_test/text", allow_empty_value=True)) == 5
     # the WenetSpeech recipe trained without a dump, reading segments from the opus files
     log = (wenet / "exp/asr_train_asr_tiny/log/train.log").read_text()

@@ -108,6 +108,24 @@ def test_jobs_of_the_real_time_factor_are_those_of_this_decoding(test_set):
         assert dict(line.split() for line in rtf.read_text().splitlines())["jobs"] == str(jobs)
 
 
+def test_decoding_folders_are_named_as_espnet_names_them(tmp_path):
+    """The decode config's name, the LM, the model (ESPnet's asr.sh), not decode_decode_;
+    a decoding begun under that old name is found again, not started anew."""
+
+    def name(tag, use_lm="true"):
+        script = f"use_lm={use_lm} lm_tag=train_lm; decode_name {tag}"
+        return driver(script, tmp_path).stdout.strip()
+
+    assert name("decode_asr") == "decode_asr_lm_train_lm_model"
+    assert name("decode_asr", use_lm="false") == "decode_asr_model"
+    assert name("tune_decode_asr") == "tune_decode_asr_lm_train_lm_model"
+    (tmp_path / "exp/asr_x/decode_decode_asr_lm_train_lm_model").mkdir(parents=True)
+    assert name("decode_asr") == "decode_decode_asr_lm_train_lm_model"
+    assert name("decode_asr", use_lm="false") == "decode_asr_model"  # not begun before
+    (tmp_path / "exp/asr_x/decode_asr_lm_train_lm_model").mkdir()
+    assert name("decode_asr") == "decode_asr_lm_train_lm_model"  # the new name first
+
+
 def test_the_lm_text_is_checked_against_the_validation_and_every_test_set(tmp_path):
     for name, text in (
         ("dev", "d1 低头思故乡\n"),

@@ -45,7 +45,7 @@ def test_all_stages_produce_their_outputs(finished_recipe):
     assert len(read_table(folder / "dump/raw/train_sp/wav.scp")) == 48 * 3
     assert read_table(folder / "data/train_sp/utt2spk")["sp0.9-MZH000S0001W0001"] == "sp0.9-S0001"
     exp = folder / "exp/asr_train_asr_tiny_sp"
-    decode = exp / "decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
+    decode = exp / "decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
     for dset, n in (("dev", 6), ("test", 6)):
         assert len(read_table(decode / dset / "text", allow_empty_value=True)) == n
         result = (decode / dset / "score_cer/result.txt").read_text()
@@ -95,8 +95,8 @@ def test_rerun_skips_finished_stages(finished_recipe):
         "data/zh_token_list/char/.done",
         "exp/lm_train_lm_tiny/.done",
         "exp/asr_train_asr_tiny_sp/.done",
-        "exp/asr_train_asr_tiny_sp/decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/dev/.done",
-        "exp/asr_train_asr_tiny_sp/decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/test/.done",
+        "exp/asr_train_asr_tiny_sp/decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/dev/.done",
+        "exp/asr_train_asr_tiny_sp/decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/test/.done",
     ]
     assert not re.search(r"\) \+ ", proc.stderr), "a command was run"  # (asr.sh:N) + cmd
     assert dumped.stat().st_mtime_ns == before
@@ -148,7 +148,7 @@ def test_lm_rescoring_stage_picks_the_best_total_score(finished_recipe):
         folder, env, stage=11, stop_stage=11, nbest=3, test_sets="test", rescore_lm_weight="0.7"
     )
     exp = folder / "exp/asr_train_asr_tiny_sp"
-    tag = "decode_decode_tiny_nbest3_rescore_lm_train_lm_tiny_valid.acc.ave_2best"
+    tag = "decode_tiny_nbest3_rescore_lm_train_lm_tiny_valid.acc.ave_2best"
     assert f"weight 0.7 ({tag})" in proc.stderr
     rescored = exp / tag / "test"
     hyps = {}
@@ -170,7 +170,7 @@ def test_lm_rescoring_stage_picks_the_best_total_score(finished_recipe):
     assert "Sum/Avg" in (rescored / "score_cer/result.txt").read_text()
     results = (exp / "RESULTS.md").read_text()
     assert f"## {tag}" in results
-    assert "## decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best" in results  # shallow fusion
+    assert "## decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best" in results  # shallow fusion
 
 
 def test_tuning_stage_searches_the_grid_on_dev(finished_recipe):
@@ -225,17 +225,17 @@ def test_decoding_through_slurm_gives_the_local_hypotheses(
     exp = folder / "exp/asr_train_asr_tiny_sp"
     for dset in ("test",):
         local = read_table(
-            exp / f"decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/text",
+            exp / f"decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/text",
             allow_empty_value=True,
         )
         slurm = read_table(
-            exp / f"decode_decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/text",
+            exp / f"decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/text",
             allow_empty_value=True,
         )
         assert slurm == local and len(slurm) == 6
         assert (
             exp
-            / f"decode_decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/log/inference.2.log"
+            / f"decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/log/inference.2.log"
         ).is_file()
 
 
@@ -256,8 +256,8 @@ def test_batched_decoding_gives_espnets_hypotheses(finished_recipe, tmp_path):
     )
     assert "local.runtime.espnet_bin asr_inference --batch_size 1" in proc.stderr
     exp = folder / "exp/asr_train_asr_tiny_sp"
-    batched_dir = exp / "decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
-    espnet_dir = exp / "decode_decode_espnet_lm_train_lm_tiny_valid.acc.ave_2best"
+    batched_dir = exp / "decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
+    espnet_dir = exp / "decode_espnet_lm_train_lm_tiny_valid.acc.ave_2best"
     for dset in ("test",):
         assert (
             "batched decoding: 3 utterances"
