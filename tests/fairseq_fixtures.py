@@ -6,8 +6,8 @@ FAIRSEQ_FIXTURES names another folder of them, e.g. checkpoints no test has seen
     TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 .venv-fairseq/bin/python \\
         tests/fixtures/fairseq/make_fixtures.py --out /tmp/unseen --seed-offset 100 \\
         --only hubert_large_tiny,wav2vec2_large_tiny,hubert_large_tiny_identity_proj
-    FAIRSEQ_FIXTURES=/tmp/unseen pytest tests/frontend/test_convert_fairseq.py tests/frontend/test_extract.py \\
-        tests/frontend/test_ssl_frontend.py
+    FAIRSEQ_FIXTURES=/tmp/unseen pytest tests/frontend/test_convert_fairseq.py \\
+        tests/frontend/test_extract.py tests/frontend/test_ssl_frontend.py
 """
 
 import os

@@ -1,77 +1,14 @@
-"""Every command with bad arguments and bad input files, as a new user would try
-them: a missing file, a folder where a file belongs, an empty file, binary garbage,
-text in another encoding, a table line without a value. Each must end with one
-line naming the file (and line, where it has one) and what is wrong, a non-zero
-exit status and no Python traceback, and must leave the user's files as they were.
+"""Bad tables, data folders, arguments and audio for the data tools (local.data).
+Shared bad inputs and checks: tests/bad_input.py."""
 
-The cases of the other issues' tools live beside their own tests (scoring and
-comparison: test_score / test_compare; transcription: test_transcribe; the SSL
-converter and extraction: test_convert_fairseq / test_extract; the Aishell and
-WenetSpeech preparations: test_prepare_aishell / test_wenetspeech; the driver's
-options: test_driver)."""
-
-import hashlib
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run, tool
-from fileio.atomic import atomic_dir
+from bad_input import GARBAGE, GBK_TEXT, bad_arguments, bad_files, check_refused, data_dir, snapshot
+from conftest import run, tool
 from fileio.kaldi_table import DataError, read_table
-
-GBK_TEXT = "u1 你好\n".encode("gbk")
-GARBAGE = bytes(range(256)) * 4
-
-
-def snapshot(folder):
-    """{relative path: sha256} of every file under folder."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def bad_files(tmp_path):
-    """Named bad inputs: path -> the part of the message that must name it."""
-    files = {}
-    files["missing"] = tmp_path / "no_such_file"
-    files["folder"] = tmp_path / "a_folder"
-    files["folder"].mkdir()
-    files["empty"] = tmp_path / "empty"
-    files["empty"].write_bytes(b"")
-    files["garbage"] = tmp_path / "garbage.bin"
-    files["garbage"].write_bytes(GARBAGE)
-    files["gbk"] = tmp_path / "gbk.txt"
-    files["gbk"].write_bytes(GBK_TEXT)
-    files["no_value"] = tmp_path / "no_value.txt"
-    files["no_value"].write_text("u1 a\nu2\n")
-    files["under_a_file"] = files["empty"] / "table"  # NotADirectoryError
-    return files
-
-
-def check_refused(proc, path, *, allow_empty=False):
-    """One clear line about `path`, a failure status, no traceback."""
-    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    assert proc.returncode != 0, (proc.stdout[-2000:], proc.stderr[-2000:])
-    assert str(path) in proc.stderr or path.name in proc.stderr, proc.stderr[-2000:]
-
-
-def data_dir(folder, **tables):
-    folder.mkdir(parents=True, exist_ok=True)
-    defaults = {"wav.scp": "u1 /x/u1.wav\n", "text": "u1 你好\n", "utt2spk": "u1 s1\n"}
-    for name, content in {**defaults, **tables}.items():
-        path = folder / name
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return folder
-
-
-# --- table readers: each bad table file ------------------------------------------
 
 TABLE_COMMANDS = {
     "split_keys": lambda bad, tmp: [
@@ -216,9 +153,6 @@ def test_a_data_directory_reads_back_as_written(tmp_path):
     assert (tmp_path / "deep/data/utt2num_samples").read_text() == "u1 16000\nu2 8000\n"
 
 
-# --- arguments -----------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     "command, message",
     [
@@ -229,12 +163,6 @@ def test_a_data_directory_reads_back_as_written(tmp_path):
         (["local.data.dump_audio", "plan", "--nj", "0", "D", "O"], "--nj"),
         (["local.data.dump_audio", "run", "--job", "1", "O"], "plan"),
         (["local.data.dump_audio", "finish", "O"], "plan"),
-        (["local.decode.merge_decode", "--nj", "2", "L", "O"], "keys.1.scp"),
-        (["local.decode.rtf", "O", "T", "--seconds", "1", "--jobs", "1"], "text"),
-        (["local.report.tune_table", "O", "dev"], "no scored setting"),
-        (["local.runtime.jobs", "JOB=1:2"], "need LOG and COMMAND"),
-        (["local.runtime.jobs", "JOB=3:1", "x.log", "true"], "JOB=3:1"),
-        (["local.runtime.espnet_bin", "no_such_entry"], "no entry point 'no_such_entry'"),
         (["local.data.speed_perturb", "--factors", "nan 1.0", "D", "O"], "--factors"),
         (["local.data.speed_perturb", "--factors", "inf", "D", "O"], "--factors"),
         (["local.data.speed_perturb", "--factors", "0.9 1e300", "D", "O"], "from 0.25 to 4"),
@@ -250,49 +178,12 @@ def test_a_data_directory_reads_back_as_written(tmp_path):
         (["local.data.split_keys", "--nj", "1", "--lengths", "BAD", "T", "o.JOB"], "BAD:2"),
         (["local.data.split_keys", "--nj", "1", "DUP", "o.JOB"], "DUP:3: duplicate key 'u1'"),
         (["local.data.split_keys", "--nj", "1", "T", "T/o.JOB"], "is not a folder"),
-        (["local.decode.merge_decode", "--nj", "0", "L", "O"], "--nj 0"),
-        (["local.runtime.jobs", "--max-jobs-run", "-1", "y.log", "true"], "--max-jobs-run"),
-        (["local.runtime.jobs", "--num-threads", "0", "y.log", "true"], "--num-threads"),
-        (["local.runtime.jobs", "JOB=1-4", "t.JOB.log", "echo"], "NAME=FIRST:LAST"),
-        (["local.runtime.jobs", "JOB=1:", "t.JOB.log", "echo"], "NAME=FIRST:LAST"),
-        (["local.runtime.jobs", "JOB=1:2", "same.log", "echo"], "every job would write"),
-        (["local.runtime.jobs", "O", "echo"], "a file name is needed"),
-        (["local.report.compare", "T", "T", "T", "--seed", "-1"], "--seed"),
-        (["local.report.compare", "T", "T", "T", "--resamples", "99999999999"], "--resamples"),
-        (["local.report.seed_tables", "--aishell", "O", "--wenetspeech", "O"], "not a recipe"),
-        (["frontend.make_tiny_models", "O2", "--seed", "99999999999999999999"], "--seed"),
-        (["frontend.make_tiny_models", "O2", "--seed", "-1"], "--seed -1"),
         (["local.data.split_keys", "--nj", "1", "T", "O.JOB"], "O.1: is a folder"),
         (["local.data.split_keys", "--nj", "1", "T", "T/x/o.JOB"], "T is not a folder"),
-        (["local.decode.merge_decode", "--nj", "1", "T", "O"], "T/keys.1.scp: no such file"),
-        (["local.runtime.jobs", "JOB=1:2", "T/x.JOB.log", "echo"], "T/x.1.log': cannot make"),
-        (["local.runtime.jobs", "JOB=1:2", "O.JOB", "echo"], "O.1': a file name is needed"),
-        (["local.transcribe", "M", "a.wav", "--max_seconds", "nan"], "--max_seconds nan"),
-        (["local.transcribe", "M", "a.wav", "--max_seconds", "inf"], "--max_seconds inf"),
-        (["local.transcribe", "M", "a.wav", "--max_seconds", "3"], "--max_seconds 3.0"),
-        (["local.transcribe", "M", "a.wav", "--batch_size", "0"], "--batch_size"),
-        (["local.transcribe", "M", "a.wav", "--output_dir", "T/x"], "T/x: cannot make"),
-        (["local.transcribe", "M", "a.wav", "--output_dir", "T"], "T: exists and is not a"),
-        (["local.transcribe", "M", "O.wav", "--output_dir", ".", "--force"], "O.txt: is a folder"),
     ],
 )
 def test_bad_arguments(tmp_path, command, message):
-    data_dir(tmp_path / "D")
-    (tmp_path / "T").write_text("u1 1\nu2 2\n")
-    (tmp_path / "K.1").write_text("u1 1\nu2 2\n")
-    (tmp_path / "BAD").write_text("u1 1\nu2 abc\n")
-    (tmp_path / "DUP").write_text("u1 a\nu2 b\nu1 c\n")
-    (tmp_path / "O").mkdir()
-    (tmp_path / "O.1").mkdir()
-    (tmp_path / "O.txt").mkdir()
-    (tmp_path / "L").mkdir()
-    proc = run(["python", "-m", *command], cwd=tmp_path, check=False)
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    assert message in proc.stderr, proc.stderr[-2000:]
-
-
-# --- audio ---------------------------------------------------------------------
+    bad_arguments(tmp_path, command, message)
 
 
 def test_unreadable_audio_is_counted_not_fatal(tmp_path):
@@ -361,9 +252,6 @@ def test_float_audio_that_is_no_audio_is_dropped_and_counted(tmp_path):
     assert kept.max() == pytest.approx(32767 / 32768) and kept.min() == -1.0
 
 
-# --- no tool removes what it did not write ------------------------------------
-
-
 def test_outputs_never_replace_foreign_folders(tmp_path):
     src = data_dir(tmp_path / "data")
     foreign = tmp_path / "mine"
@@ -390,42 +278,6 @@ def test_an_earlier_output_of_the_same_tool_is_replaced(tmp_path):
         tool("local.data.speed_perturb", "--factors", factors, src, out)
     assert (out / "wav.scp").read_text().count("\n") == 2
     shutil.rmtree(out)
-
-
-def test_commands_named_in_the_readmes_answer_help():
-    import re
-
-    readmes = [
-        ROOT / "README.md",
-        *ROOT.glob("*/README.md"),
-        *ROOT.glob("egs2/*/asr1/README.md"),
-        *ROOT.glob("local/README.md"),
-    ]
-    modules = set()
-    for readme in readmes:
-        modules |= set(
-            re.findall(
-                r"python -m ((?:local|frontend|zh_ssl_asr)[\w.]*)",
-                readme.read_text(encoding="utf-8"),
-            )
-        )
-    assert {
-        "local.transcribe",
-        "local.summary",
-        "local.seed_tables",
-        "local.jobs",
-        "frontend.extract",
-        "frontend.convert_fairseq",
-        "frontend.layer_weights",
-        "frontend.make_tiny_models",
-    } <= modules
-    for module in sorted(modules):
-        proc = run(["python", "-m", module, "--help"], check=False)
-        assert proc.returncode == 0 and "Traceback" not in proc.stderr, module
-        assert proc.stdout.strip(), module
-
-
-# --- found by an adversarial review ---------------------------------------------
 
 
 def tone_files(folder, names):
@@ -512,147 +364,8 @@ def test_malformed_optional_tables_name_file_and_line(tmp_path, table, content, 
         assert f"{src / table}:{line}: {message}" in proc.stderr
 
 
-def start_writer(out, tool):
-    """A process writing folder `out` through atomic_dir as `tool`, stopped half-way
-    (SIGTERM ends it cleanly): (its Popen, its temporary folder)."""
-    import subprocess
-
-    from conftest import project_env
-
-    script = (
-        "import time\n"
-        "from fileio.atomic import atomic_dir, terminate_cleanly\n"
-        "terminate_cleanly()\n"
-        f"with atomic_dir({str(out)!r}, {tool!r}) as tmp:\n"
-        "    (tmp / 'part').write_text('half')\n"
-        "    print(tmp, flush=True)\n"
-        "    time.sleep(60)\n"
-    )
-    proc = subprocess.Popen(
-        ["python", "-c", script], env=project_env(), stdout=subprocess.PIPE, text=True
-    )
-    return proc, Path(proc.stdout.readline().strip())
-
-
-def test_sigterm_removes_the_temporary_folder(tmp_path):
-    import signal
-    import time
-
-    proc, tmp = start_writer(tmp_path / "out", "tests")
-    assert tmp.is_dir()
-    time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)  # what the job runner sends on Ctrl-C
-    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_transcribe_leaves_no_output_folder_when_the_model_fails(tmp_path):
-    proc = tool(
-        "local.transcribe",
-        "nowhere.zip",
-        "a.wav",
-        "--output_dir",
-        "new/out",
-        cwd=tmp_path,
-        check=False,
-    )
-    assert proc.returncode == 1 and "nowhere.zip: no such file" in proc.stderr
-    assert not (tmp_path / "new/out").exists()
-
-
-def test_a_killed_writers_temporary_folder_is_removed_by_the_next_write(tmp_path):
-    """SIGKILL leaves the temporary folder (no handler runs); the next atomic_dir of the
-    same output and tool removes it, but never a live writer's or another tool's."""
-    import signal
-
-    live, in_progress = start_writer(tmp_path / "out", "tests")
-    killed, abandoned = start_writer(tmp_path / "out", "tests")
-    other_tool, others = start_writer(tmp_path / "out", "another tool")
-    for proc in (killed, other_tool):
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    try:
-        assert abandoned.is_dir() and others.is_dir() and in_progress.is_dir()
-        with atomic_dir(tmp_path / "out2", "tests") as tmp:  # another output: not its own
-            (tmp / "x").write_text("x")
-        assert abandoned.is_dir()
-        with atomic_dir(tmp_path / "out", "tests") as tmp:
-            (tmp / "done").write_text("done")
-        assert not abandoned.exists()
-        assert others.is_dir() and in_progress.is_dir()  # another tool's; a live writer's
-        assert (tmp_path / "out/done").read_text() == "done"
-        assert not (tmp_path / "out/.being_written_by").exists()
-    finally:
-        live.kill()
-        live.wait()
-
-
-def test_tuning_settings_are_read_as_numbers_and_never_merged(tmp_path):
-    ref = tmp_path / "ref"
-    ref.write_text("u1 你好世界\nu2 再见朋友\n")
-    hyps = {"good": "u1 你好世界\nu2 再见朋友\n", "bad": "u1 你好世\nu2 再见朋友\n"}
-    for name, text in hyps.items():
-        (tmp_path / name).write_text(text)
-    tune = tmp_path / "tune"
-    for setting, hyp in (
-        ("beam10_ctc0.3_lm0.1", "bad"),
-        ("beam10_ctc0.3_lm1e-1x", "bad"),
-        ("beam10_ctc0.3_lm2e-1", "good"),
-    ):
-        run(
-            [
-                str(ROOT / "local/score.sh"),
-                str(ref),
-                str(tmp_path / hyp),
-                str(tune / setting / "dev/score_cer"),
-            ]
-        )
-    proc = tool("local.report.tune_table", tune, "dev", check=False)
-    check_refused(proc, tune / "beam10_ctc0.3_lm1e-1x")  # not a number: said, not skipped
-    shutil.rmtree(tune / "beam10_ctc0.3_lm1e-1x")
-    proc = tool("local.report.tune_table", tune, "dev")
-    assert proc.stdout.split() == ["10", "0.3", "0.2", "0.0"]  # 2e-1 is 0.2, the best
-    run(
-        [
-            str(ROOT / "local/score.sh"),
-            str(ref),
-            str(tmp_path / "bad"),
-            str(tune / "beam10_ctc0.30_lm0.1/dev/score_cer"),
-        ]
-    )
-    proc = tool("local.report.tune_table", tune, "dev", check=False)
-    check_refused(proc, tune / "beam10_ctc0.30_lm0.1")
-    assert "the same setting twice" in proc.stderr
-
-
-def test_speakers_must_cover_the_scored_utterances(tmp_path):
-    (tmp_path / "ref").write_text("u1 你好\nu2 再见\n")
-    (tmp_path / "hyp").write_text("u1 你好\nu2 再见\n")
-    (tmp_path / "utt2spk").write_text("x1 s1\n")
-    proc = run(
-        [
-            str(ROOT / "local/score.sh"),
-            str(tmp_path / "ref"),
-            str(tmp_path / "hyp"),
-            "--utt2spk",
-            str(tmp_path / "utt2spk"),
-        ],
-        check=False,
-    )
-    check_refused(proc, tmp_path / "utt2spk")
-    assert "no speaker for 2 scored utterances, e.g. 'u1'" in proc.stderr
-
-
 def test_an_imported_set_that_is_a_pipe_is_refused(tmp_path):
     src = data_dir(tmp_path / "d", **{"wav.scp": "u1 sox x.wav -t wav - |\n"})
     proc = tool("local.data.import_test_set", src, tmp_path / "i", check=False)
     check_refused(proc, src / "wav.scp")
     assert "pipe command" in proc.stderr
-
-
-def test_tiny_models_never_replace_a_foreign_file(tmp_path):
-    (tmp_path / "tiny-hubert-base-fairseq-ckpt.pt").write_text("my checkpoint")
-    proc = tool("frontend.make_tiny_models", tmp_path, check=False)
-    check_refused(proc, tmp_path / "tiny-hubert-base-fairseq-ckpt.pt")
-    assert sorted(os.listdir(tmp_path)) == ["tiny-hubert-base-fairseq-ckpt.pt"]  # nothing made
-    assert (tmp_path / "tiny-hubert-base-fairseq-ckpt.pt").read_text() == "my checkpoint"
