@@ -210,6 +210,7 @@ if stage_on 6; then
   require_dumped "$train_sp" "$valid_set"
   if todo "$asr_exp/.done"; then
     mkdir -p "$asr_exp/log"
+    echo "$0 ${driver_args[*]}" > "$asr_exp/train_command"  # for RESULTS.md
     asr_data=(--train_data_path_and_name_and_type "$(speech_data "$train_sp")"
               --train_data_path_and_name_and_type "$dumpdir/raw/$train_sp/text,text,text"
               --valid_data_path_and_name_and_type "$(speech_data "$valid_set")"

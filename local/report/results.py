@@ -5,14 +5,18 @@
 
 Reads every exp/asr_X/<decode>/<set>/score_cer/result.txt (written by
 local/score.sh) and the LM perplexity, and puts the exact command of each
-decoding above its table; below it, each set's error analysis (the scorer's
-analysis.md: frequent substitutions, deletions and insertions, CER by duration
-and by speaker). Replaces only a RESULTS.md it wrote (by its first line).
+decoding above its table; beside the CER table, the pinyin syllable error rates
+without and with tones (the scorer's pinyin.txt: how much of the CER is
+homophones); below them, each set's error analysis (the scorer's analysis.md:
+frequent substitutions, deletions and insertions, CER by duration and by
+speaker). Replaces only a RESULTS.md it wrote (by its first line).
 """
 
 import argparse
 import datetime
+import os
 import platform
+import shutil
 import subprocess
 import sys
 from importlib import metadata
@@ -20,7 +24,7 @@ from pathlib import Path
 
 from fileio.atomic import OutputError, write_text
 from fileio.kaldi_table import DataError, read_lines
-from local.report import owned
+from local.report import owned, pinyin
 
 COLUMNS = ["Snt", "Wrd", "Corr", "Sub", "Del", "Ins", "Err", "S.Err"]
 TITLE = "# RESULTS: "  # the first line of every RESULTS.md
@@ -30,12 +34,45 @@ def sum_avg(result_txt):
     """The 8 numbers of the Sum/Avg row of a sclite-style result.txt."""
     for number, line in read_lines(result_txt):
         if "Sum/Avg" in line:
-            cells = line.split("|")
-            numbers = cells[2].split() + cells[3].split() if len(cells) > 3 else []
-            if len(numbers) != len(COLUMNS):
-                raise DataError(f"{result_txt}:{number}: not sclite's Sum/Avg row")
-            return numbers
+            return sum_avg_cells(line, f"{result_txt}:{number}")
     raise DataError(f"{result_txt}: no Sum/Avg row (not a result.txt of local/score.sh)")
+
+
+def sum_avg_cells(line, where):
+    cells = line.split("|")
+    numbers = cells[2].split() + cells[3].split() if len(cells) > 3 else []
+    if len(numbers) != len(COLUMNS):
+        raise DataError(f"{where}: not sclite's Sum/Avg row")
+    return numbers
+
+
+def pinyin_sum_avg(pinyin_txt):
+    """{style: the 8 Sum/Avg numbers} of a scorer's pinyin.txt (local.report.pinyin)."""
+    found, style = {}, None
+    for number, line in read_lines(pinyin_txt):
+        if line.startswith(pinyin.HEADING):
+            style = line[len(pinyin.HEADING) :].strip()
+        elif "Sum/Avg" in line and style in pinyin.STYLES and style not in found:
+            found[style] = sum_avg_cells(line, f"{pinyin_txt}:{number}")
+    missing = [s for s in pinyin.STYLES if s not in found]
+    if missing:
+        raise DataError(f"{pinyin_txt}: no Sum/Avg row of pinyin {missing[0]}")
+    return {style: found[style] for style in pinyin.STYLES}
+
+
+def pinyin_table(sets):
+    """The CER and the pinyin syllable error rates of {set: result.txt}, as rows."""
+    rows = []
+    for dset, result in sets.items():
+        beside = result.parent / "pinyin.txt"
+        if not beside.is_file():
+            rows.append([dset, "(none: score the set again with stage 8)"] + [""] * 8)
+            continue
+        rows.append([dset, "characters (CER)"] + sum_avg(result))
+        rows += [
+            [dset, f"pinyin {style}"] + numbers for style, numbers in pinyin_sum_avg(beside).items()
+        ]
+    return markdown_table(["dataset", "tokens"] + COLUMNS, rows)
 
 
 def scored_sets(exp):
@@ -96,6 +133,30 @@ def git_revision():
         return "unknown"
 
 
+def machine():
+    """This machine in one line: architecture, CPU cores, memory, GPUs (nvidia-smi)."""
+    parts = [platform.machine() or "unknown architecture", f"{os.cpu_count()} CPU cores"]
+    try:
+        with open("/proc/meminfo") as f:
+            kib = int(next(line for line in f if line.startswith("MemTotal:")).split()[1])
+        parts.append(f"{kib / 2**20:.0f} GiB")
+    except (OSError, StopIteration, ValueError, IndexError):
+        pass
+    gpus = []
+    if shutil.which("nvidia-smi"):
+        found = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+        )
+        gpus = [line.strip() for line in found.stdout.splitlines() if line.strip()]
+    if gpus:
+        parts += [f"{gpus.count(name)} x {name}" for name in dict.fromkeys(gpus)]
+    else:
+        parts.append("no GPU")
+    return ", ".join(parts)
+
+
 def markdown_table(header, rows):
     lines = ["|" + "|".join(header) + "|", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["|" + "|".join(str(c) for c in row) + "|" for row in rows]
@@ -114,6 +175,7 @@ def render(args):
         f"espnet: {version('espnet')}, s3prl: {version('s3prl')}, "
         f"transformers: {version('transformers')}",
         f"- git: {git_revision()}",
+        f"- machine (stage 8): {machine()}",
         f"- ASR config: {args.asr_config}",
         f"- LM config: {args.lm_config if args.use_lm == 'true' else 'none (no LM)'}",
         f"- inference config: {args.inference_config}",
@@ -126,6 +188,9 @@ def render(args):
                 f"{perplexity(ppl):.2f}",
                 "",
             ]
+    train_command = exp / "train_command"
+    if train_command.is_file():  # written by stage 6
+        out += ["## Training", "", "```sh", train_command.read_text().strip(), "```", ""]
     weights = exp / "layer_weights.txt"
     if weights.exists():
         out += [
@@ -164,6 +229,13 @@ def render(args):
                 ["dataset"] + COLUMNS + ["RTF"],
                 [[s] + sum_avg(r) + [rtf(decode_dir / s)] for s, r in sets.items()],
             ),
+            "",
+            "### Pinyin syllable error rate",
+            "",
+            "Each character one token, Chinese ones as pinyin syllables (`pinyin.txt` beside",
+            "`result.txt`): an error of the CER that is gone without tones is a homophone.",
+            "",
+            pinyin_table(sets),
             "",
         ]
         for dset, result in sets.items():

@@ -12,9 +12,12 @@ visible) are removed and every character is a token. Ids sclite cannot tell apar
 refused. OUT_DIR receives ref.trn and hyp.trn
 (sclite's input format, so `sclite -r ref.trn trn -h hyp.trn trn -i rm -o all
 stdout` can check us), result.txt: the summary table by speaker followed by
-the alignment of every utterance, laid out as sclite's `-o sum pra` output, and
+the alignment of every utterance, laid out as sclite's `-o sum pra` output,
 analysis.md (local.report.error_analysis; durations from --durations, else from
-utt2num_samples beside REF_TEXT when there). Files in OUT_DIR are replaced only
+utt2num_samples beside REF_TEXT when there) and pinyin.txt: the same texts scored
+as pinyin syllables, without and with tones, beside the CER (local.report.pinyin
+says how), which shows how many errors are homophones; the three rates are also
+printed after the table. Files in OUT_DIR are replaced only
 when they are earlier outputs of this scorer: its mark .written_by (written first,
 so that an interrupted run is resumed) or, from before the mark, its result.txt.
 Scored utterances whose references are all empty are an error (there is no CER),
@@ -43,7 +46,7 @@ from pathlib import Path
 from fileio.atomic import OWNER_FILE, OutputError, owner_of, write_text
 from fileio.audio import SAMPLE_RATE
 from fileio.kaldi_table import DataError, read_table
-from local.report import error_analysis, owned
+from local.report import error_analysis, owned, pinyin
 from local.report.alignment import (
     CORRECT,
     DELETION,
@@ -125,6 +128,7 @@ class Scoring:
         self.keys = []  # the utterance id of each, as in the Kaldi text
         self.speakers = {}  # speaker -> Counts, in order of first appearance
         self.total = Counts()
+        self.pinyin = {}  # style -> Scoring of the pinyin syllables (score_files)
 
     def add(self, trn_id, path, key=None):
         previous = self.utterances[-1][1] if self.utterances else ""
@@ -369,7 +373,7 @@ def trn_line(tokens, trn_id):
 
 
 RESULT_MARK = "SYSTEM SUMMARY PERCENTAGES by SPEAKER"  # in result.txt's first lines
-OUTPUTS = ("analysis.md", "ref.trn", "hyp.trn", "result.txt")  # in the order written
+OUTPUTS = ("analysis.md", "ref.trn", "hyp.trn", "pinyin.txt", "result.txt")  # in the order written
 
 
 def read_reference(ref_path):
@@ -437,12 +441,33 @@ def sclite_id(trn_id):
     return "".join(map(fold_case, trn_id))
 
 
-def scoring_of(refs, hyps, trn_ids, title):
-    """The Scoring of hypotheses {utt: text} against references {utt: text}."""
+def scoring_of(refs, hyps, trn_ids, title, tokens=characters):
+    """The Scoring of hypotheses {utt: text} against references {utt: text}, each
+    text made tokens by tokens(text) (default: its characters)."""
     scoring = Scoring(title)
     for utt, text in hyps.items():
-        scoring.add(sclite_id(trn_ids[utt]), align(characters(refs[utt]), characters(text)), utt)
+        scoring.add(sclite_id(trn_ids[utt]), align(tokens(refs[utt]), tokens(text)), utt)
     return scoring
+
+
+def pinyin_scorings(refs, hyps, trn_ids):
+    """{style: Scoring} of the texts as pinyin syllables (local.report.pinyin.STYLES)."""
+    return {
+        name: scoring_of(
+            refs, hyps, trn_ids, f"pinyin {name}", lambda t, tones=tones: pinyin.syllables(t, tones)
+        )
+        for name, tones in pinyin.STYLES.items()
+    }
+
+
+def error_line(label, scoring):
+    """`CER 4.1 % [ 41 / 1000, 30 sub, 6 del, 5 ins ]`, as printed after the table."""
+    total = scoring.total
+    return (
+        f"{label} {sclite_round(scoring.cer()):.1f} % [ {total.errors} / {total.words}, "
+        f"{total.ops[SUBSTITUTION]} sub, {total.ops[DELETION]} del, "
+        f"{total.ops[INSERTION]} ins ]"
+    )
 
 
 def check_reference(scoring, refs, ref_path, hyp_path):
@@ -517,8 +542,9 @@ def check_out_dir(out_dir):
 def score_files(
     ref_path, hyp_path, out_dir=None, utt2spk_path=None, title=None, durations_path=None
 ):
-    """Score two Kaldi text files; write analysis.md, ref.trn, hyp.trn and result.txt to
-    out_dir. Returns the Scoring and the number of references without hypothesis."""
+    """Score two Kaldi text files; write analysis.md, ref.trn, hyp.trn, pinyin.txt and
+    result.txt to out_dir. Returns the Scoring (its .pinyin: {style: Scoring} of the
+    pinyin syllables) and the number of references without hypothesis."""
     refs, hyps, utt2spk = read_texts(ref_path, hyp_path, utt2spk_path)
     durations = read_durations(durations_path) if durations_path else None
     if out_dir:
@@ -527,6 +553,7 @@ def score_files(
     title = title or (str(Path(out_dir) / "hyp.trn") if out_dir else str(hyp_path))
     scoring = scoring_of(refs, hyps, trn_ids, title)
     check_reference(scoring, refs, ref_path, hyp_path)
+    scoring.pinyin = pinyin_scorings(refs, hyps, trn_ids)
     missing = len(refs) - len(hyps)
     if out_dir:
         out_dir = Path(out_dir)
@@ -541,6 +568,8 @@ def score_files(
         write_text(out_dir / "ref.trn", refs_trn, owned=ours)
         hyps_trn = "".join(trn_line(characters(hyps[u]), trn_ids[u]) for u in hyps)
         write_text(out_dir / "hyp.trn", hyps_trn, owned=ours)
+        syllables = pinyin.render(scoring, scoring.pinyin, f"{hyp_path} against {ref_path}")
+        write_text(out_dir / "pinyin.txt", syllables + "\n", owned=ours)
         write_text(out_dir / "result.txt", scoring.summary() + scoring.alignments(), owned=ours)
     return scoring, missing
 
@@ -571,11 +600,9 @@ def main(argv=None):
     except OSError as e:
         sys.exit(f"score: error: {e.filename}: {e.strerror}")
     sys.stdout.write(scoring.summary())
-    total = scoring.total
-    print(
-        f"\nCER {sclite_round(scoring.cer()):.1f} % [ {total.errors} / {total.words}, "
-        f"{total.ops[SUBSTITUTION]} sub, {total.ops[DELETION]} del, {total.ops[INSERTION]} ins ]"
-    )
+    print("\n" + error_line("CER", scoring))
+    for name, syllables in scoring.pinyin.items():
+        print(error_line(f"pinyin syllable error rate {name}:", syllables))
     if missing:
         print(
             f"WARNING: {missing} reference utterances have no hypothesis and are not scored "
