@@ -8,6 +8,8 @@ that no tool removes or overwrites what it did not write.
   earlier output of that tool); anything else is refused with OutputError, unless
   `force` (never when the folder holds one of the tool's `inputs`).
 - write_text(path, text): atomic_file for a whole text.
+- make_folder(folder): mkdir -p, where a file in the way is an OutputError saying
+  so (pathlib says "File exists" or "Not a directory", depending on where it is).
 
 A temporary folder of atomic_dir holds a file locked by its writer; one left by a
 killed writer (SIGKILL leaves it, Ctrl-C and SIGTERM through terminate_cleanly do
@@ -57,6 +59,37 @@ def _make_public(path, directory=False):
     os.chmod(path, (0o777 if directory else 0o666) & ~umask())
 
 
+def blocking_file(path):
+    """The file (or dangling link) among `path` and its parents that keeps a folder
+    from being made at `path`; None when there is none."""
+    for place in reversed([Path(path), *Path(path).parents]):
+        if os.path.lexists(place) and not place.is_dir():
+            return place
+    return None
+
+
+def not_a_folder_error(path, for_file=None):
+    """The OutputError for a folder `path` that cannot be made because of a file in
+    the way (None when there is none); for_file: the output whose folder it is."""
+    blocker = blocking_file(path)
+    if blocker is None:
+        return None
+    what = f"{for_file}: cannot make its folder" if for_file else f"{path}: cannot make the folder"
+    return OutputError(f"{what}: {blocker} is not a folder")
+
+
+def make_folder(folder, for_file=None):
+    """Make `folder` and its parents (those missing); a file in the way is OutputError
+    naming it. for_file: the output whose folder it is, named in the message."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        error = not_a_folder_error(folder, for_file)
+        if error is None:
+            raise
+        raise error from None
+
+
 @contextlib.contextmanager
 def atomic_file(path, mode="w", encoding="utf-8", owned=None):
     """Open a temporary file next to `path`; it replaces `path` only on success.
@@ -71,7 +104,7 @@ def atomic_file(path, mode="w", encoding="utf-8", owned=None):
             f"{path}: exists and was not written by this tool; not overwritten "
             "(move it away or choose another output)"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent, for_file=path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -116,6 +149,9 @@ def check_output_dir(path, tool, force=None, inputs=()):
     if resolved == here or resolved in here.parents:
         raise OutputError(f"{path}: the current folder or one above it; choose an output folder")
     if not os.path.lexists(path):
+        error = not_a_folder_error(path)
+        if error is not None:  # a file where a parent folder should be: refused now
+            raise error
         return
     if not path.is_dir() or path.is_symlink():
         raise OutputError(f"{path}: exists and is not a folder; not replaced")
@@ -140,7 +176,7 @@ def atomic_dir(path, tool, force=None, inputs=()):
     """
     path = Path(path)
     check_output_dir(path, tool, force, inputs)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent, for_file=path)
     remove_abandoned(path, tool)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     writer = None

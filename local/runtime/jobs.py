@@ -38,6 +38,8 @@ import sys
 import time
 from pathlib import Path
 
+from fileio.atomic import blocking_file
+
 ARRAY_SPEC = re.compile(r"^([A-Za-z_][A-Za-z_0-9]*)=(\d+):(\d+)$")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -329,6 +331,9 @@ def main(argv=None):
         parser.error("--max-jobs-run must be >= 0, --num-threads >= 1, --gpu >= 0")
     jobs = expand(array_var, numbers, log, command)
     for job in jobs:  # a log that cannot be written fails now, not after a job ran
+        blocker = blocking_file(job.log.parent)
+        if blocker is not None:
+            parser.error(f"LOG '{job.log}': cannot make its folder: {blocker} is not a folder")
         try:
             job.log.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:

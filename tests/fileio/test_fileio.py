@@ -2,11 +2,21 @@
 the user's permissions; Kaldi tables read with Kaldi's conventions."""
 
 import os
+import re
 import stat
 
 import pytest
 
-from fileio.atomic import OWNER_FILE, OutputError, atomic_dir, atomic_file, write_text
+from conftest import ROOT, tool
+from fileio.atomic import (
+    OWNER_FILE,
+    OutputError,
+    atomic_dir,
+    atomic_file,
+    check_output_dir,
+    make_folder,
+    write_text,
+)
 from fileio.kaldi_table import DataError, read_table
 
 
@@ -140,3 +150,51 @@ def test_the_current_folder_is_never_an_output(tmp_path, monkeypatch):
         with refused, atomic_dir(out, "tool", force=True):
             pass
     assert (work / "mine.txt").read_text() == "x"
+
+
+def test_a_file_in_the_way_of_a_folder_is_named(tmp_path):
+    """pathlib says "File exists" when the file is the parent, "Not a directory" when it
+    is further up: both are one clear sentence naming the file."""
+    (tmp_path / "f").write_text("x")
+    f = tmp_path / "f"
+    for call, message in (
+        (lambda: make_folder(f / "a"), f"{f}/a: cannot make the folder: {f} is not a folder"),
+        (lambda: make_folder(f / "a/b"), f"{f}/a/b: cannot make the folder: {f} is not"),
+        (lambda: write_text(f / "x.md", ""), f"{f}/x.md: cannot make its folder: {f} is not"),
+        (lambda: write_text(f / "a/x.md", ""), f"{f}/a/x.md: cannot make its folder: {f} is"),
+        (lambda: check_output_dir(f / "o", "t"), f"{f}/o: cannot make the folder: {f} is not"),
+    ):
+        with pytest.raises(OutputError, match="^" + re.escape(message)):
+            call()
+    assert f.read_text() == "x" and sorted(os.listdir(tmp_path)) == ["f"]
+    make_folder(tmp_path / "g/h")  # no file in the way: made
+    assert (tmp_path / "g/h").is_dir()
+
+
+FIXTURE = ROOT / "tests/fixtures/fairseq/hubert_base_tiny.pt"
+
+
+@pytest.mark.parametrize(
+    "command, output",
+    [
+        (["local.summary", "exp", "--out"], "f/x.md: cannot make its folder"),
+        (
+            ["local.seed_tables", "--aishell", ".", "--wenetspeech", ".", "--out"],
+            "f/x.md: cannot make its folder",
+        ),
+        (["frontend.convert_fairseq", FIXTURE], "f/out: cannot make the folder"),
+        (["frontend.make_tiny_models"], "f/out/tiny-hubert-base: cannot make the folder"),
+        (["local.jobs", "JOB=1:2"], "LOG 'f/x.1.log': cannot make its folder"),
+    ],
+)
+def test_every_tool_says_which_file_is_in_the_way(tmp_path, command, output):
+    """An output under a regular file: one line naming the file, not "File exists"."""
+    (tmp_path / "exp/asr_x").mkdir(parents=True)  # an experiment folder (for local.summary)
+    (tmp_path / "run.sh").write_text("")  # a recipe folder (for local.seed_tables)
+    (tmp_path / "f").write_text("x")
+    target = {"local.jobs": ["f/x.JOB.log", "true"], "frontend.make_tiny_models": ["f/out"]}
+    args = target.get(command[0], ["f/x.md" if "--out" in command else "f/out"])
+    proc = tool(*command, *args, cwd=tmp_path, check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].endswith(f"{output}: f is not a folder")
+    assert (tmp_path / "f").read_text() == "x"
