@@ -39,7 +39,9 @@ be read (or is shorter than one frame, 25 ms) is reported with its file and the
 reason and skipped; the count is printed at the end. The exit status is 0 unless
 nothing at all could be extracted. Outputs are written under temporary names and
 renamed into place at the end (an old scp is removed first): an interrupted run
-leaves the previous outputs or none, never a half-written scp. OUT_DIR/
+leaves the previous outputs or none, never a half-written scp; a run that fails (a
+bad model, no readable audio, an interruption) removes the folders it made (OUT_DIR
+and its missing parents, or OUT_DIR/converted_model). OUT_DIR/
 extract_outputs.json records what was written (with the model, layer and settings);
 an existing feats*.scp/.ark that it does not list (unchanged) is never overwritten:
 the command refuses and names it.
@@ -60,7 +62,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fileio.atomic import write_text
+from fileio.atomic import OutputError, make_folder, write_text
 from frontend.ssl_forward import INPUT_NORMS, hidden_states, normalize
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -283,10 +285,48 @@ def extract(
         raise ExtractError(f"{wav_scp}: no utterances")
     out_dir = Path(out_dir)
     check_outputs(out_dir, [f"feats.{x}" for x in ("ark", "scp")])  # early, before the model
+    made = first_missing(out_dir / "converted_model")  # what this run makes, if it fails
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ExtractError(f"{out_dir}: cannot be created ({e.strerror or e})") from None
+        try:
+            make_folder(out_dir)
+        except OutputError as e:
+            raise ExtractError(str(e)) from None
+        except OSError as e:
+            raise ExtractError(f"{out_dir}: cannot be created ({e.strerror or e})") from None
+        return write_features(
+            model_location,
+            table,
+            wav_scp,
+            out_dir,
+            layer,
+            dtype,
+            batch_seconds,
+            device,
+            log,
+            input_norm,
+        )
+    except BaseException:  # a bad model, no readable audio, Ctrl-C: nothing left behind
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        raise
+
+
+def first_missing(path):
+    """The topmost of `path` and its parents that does not exist yet (None: it exists)."""
+    missing = None
+    for place in [Path(path), *Path(path).parents]:
+        if os.path.lexists(place):
+            break
+        missing = place
+    return missing
+
+
+def write_features(
+    model_location, table, wav_scp, out_dir, layer, dtype, batch_seconds, device, log, input_norm
+):
+    """extract() once OUT_DIR is there: (written, skipped)."""
+    from tqdm import tqdm
+
     model, do_normalize, rate = load_model(model_location, out_dir, device, DTYPES[dtype])
     num_layers = model.config.num_hidden_layers
     if layer == "all":

@@ -191,7 +191,34 @@ def test_every_utterance_failing_is_an_error(tmp_path):
     model = hf_folder(tmp_path, "hubert_base_tiny")
     with pytest.raises(SystemExit, match="none of the 2 utterances .* could be read"):
         extract.main([str(model), str(tmp_path / "wav.scp"), str(tmp_path / "out")])
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # nothing left behind
+
+
+def test_a_failed_run_leaves_nothing_it_made(tmp_path):
+    """Bad data (no readable audio), a bad model or a bad layer: the folders the run
+    made are removed again (OUT_DIR and its missing parents, the fairseq conversion),
+    and an OUT_DIR that was there keeps what it held."""
+    _, scp = write_sources(tmp_path / "audio", "hubert_base_tiny")
+    bad_scp = tmp_path / "bad.scp"
+    bad_scp.write_text(f"a {tmp_path}/nowhere.wav\n")
+    fairseq = str(FIXTURES / "hubert_base_tiny.pt")
+    hf = str(hf_folder(tmp_path, "hubert_base_tiny"))
+    (tmp_path / "broken").mkdir()  # a model folder without a model
+    cases = [
+        ([fairseq, str(bad_scp)], "none of the 1 utterances"),  # converted, then no audio
+        ([hf, str(bad_scp)], "none of the 1 utterances"),
+        ([str(tmp_path / "broken"), str(scp)], "broken"),
+        ([str(tmp_path / "nope.pt"), str(scp)], "no such model folder or checkpoint"),
+        ([hf, str(scp), "--layer", "9"], "the model has layers 0 .. 2"),
+    ]
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept/notes.txt").write_text("mine\n")
+    for args, words in cases:
+        for out in (tmp_path / "new/out", tmp_path / "kept"):
+            with pytest.raises(SystemExit, match=words):
+                extract.main([*args[:2], str(out), *args[2:]])
+            assert not (tmp_path / "new").exists(), args
+            assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["notes.txt"], args
 
 
 def test_interrupted_run_keeps_the_previous_outputs(tmp_path, monkeypatch):
