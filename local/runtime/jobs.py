@@ -11,7 +11,8 @@ command with the backend options they need.
 Backend `local`: runs the jobs on this machine, at most --max-jobs-run at once
 (default: the number of CPU cores divided by --num-threads). After the first
 failure no new job starts, the running ones finish, and the failure is reported
-with its log path and the end of its log.
+with its log path and the end of its log, and how many jobs failed and how many
+were never started (e.g. "1 of 3 jobs failed, 1 not started").
 
 Backend `slurm`: submits the jobs as one Slurm array job (sbatch --array, then
 waits with sbatch --wait). Each task runs in the current directory with the
@@ -24,8 +25,9 @@ options by the rules of --config (default:
 conf/slurm.conf of the current directory if it has one, else the project's
 conf/slurm.conf, which documents the format); --max-jobs-run limits the tasks
 running at once (--array=1-N%M). All tasks run even if one fails; the first
-failed one (by number) is reported as above. Needs sbatch (and SLURM_CONF if
-the cluster's configuration is not in /etc/slurm).
+failed one (by number) is reported as above; tasks without a log never ran (not
+submitted, or cancelled while waiting) and are counted as not started. Needs
+sbatch (and SLURM_CONF if the cluster's configuration is not in /etc/slurm).
 """
 
 import argparse
@@ -112,7 +114,8 @@ def tail(path, lines=15):
 
 
 def run_local(jobs, max_parallel, env, log_to_stdout=False):
-    """Run jobs with at most max_parallel at once; return the failed jobs."""
+    """Run jobs with at most max_parallel at once; return the failed jobs (those left
+    waiting at the first failure are never started: job.started stays None)."""
     pending, running, failed = list(jobs), [], []
 
     def stop(signum, _frame):
@@ -223,7 +226,8 @@ def slurm_submission(config, options, array_var, numbers, log, command, max_jobs
 
 
 def run_slurm(jobs, sbatch, script, env):
-    """Submit the array job, wait for it; return the failed jobs (by their logs)."""
+    """Submit the array job, wait for it; return the failed jobs (by their logs: a job
+    without one never started, and gets job.started None)."""
     for job in jobs:  # Slurm does not create folders; an old log would hide a task that never ran
         job.log.parent.mkdir(parents=True, exist_ok=True)
         job.log.unlink(missing_ok=True)
@@ -253,15 +257,43 @@ def run_slurm(jobs, sbatch, script, env):
             f"jobs: sbatch failed (exit {proc.returncode}): {shlex.join(sbatch)}", file=sys.stderr
         )
     failed = [job for job in jobs if log_status(job.log) != 0]
-    if failed:
-        code = log_status(failed[0].log)
+    for job in jobs:
+        job.started = True if job.log.exists() else None  # a task that ran wrote its log
+    slurm_job = f"Slurm job {job_id or '(not submitted)'}"
+    ran = [job for job in failed if job.started is not None]
+    if ran:
+        code = log_status(ran[0].log)
         print(
-            f"jobs: job {failed[0].number} failed "
+            f"jobs: job {ran[0].number} failed "
             f"({'exit ' + str(code) if code is not None else 'it did not finish'}; "
-            f"Slurm job {job_id or '(not submitted)'}); log: {failed[0].log}",
+            f"{slurm_job}); log: {ran[0].log}",
             file=sys.stderr,
         )
+    elif failed:
+        print(f"jobs: job {failed[0].number} did not start ({slurm_job})", file=sys.stderr)
     return failed
+
+
+def outcome(jobs, failed):
+    """The last line of a run with failures: how many jobs failed and how many never
+    started (after the first failure; Slurm: not submitted or cancelled while waiting),
+    then the first failed job's log and its end."""
+    ran = [job for job in failed if job.started is not None]
+    not_started = [job for job in jobs if job.started is None]
+    counts = f"{len(ran)} of {len(jobs)} jobs failed" if ran else ""
+    if not_started:
+        counts += (
+            f", {len(not_started)} not started"
+            if ran
+            else f"{len(not_started)} of {len(jobs)} jobs not started"
+        )
+    if not ran:
+        return f"jobs: {counts}"
+    first = ran[0]
+    return (
+        f"jobs: {counts}; first: job {first.number}, log {first.log}; "
+        f"its last lines:\n{tail(first.log)}"
+    )
 
 
 def main(argv=None):
@@ -387,12 +419,7 @@ def main(argv=None):
             )
         failed = run_local(jobs, max_parallel, env)
     if failed and not args.slurm_task:  # (a Slurm task's stderr is its log)
-        first = failed[0]
-        print(
-            f"jobs: {len(failed)} of {len(jobs)} jobs failed; first: job {first.number}, "
-            f"log {first.log}; its last lines:\n{tail(first.log)}",
-            file=sys.stderr,
-        )
+        print(outcome(jobs, failed), file=sys.stderr)
     return 1 if failed else 0
 
 
