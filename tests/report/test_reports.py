@@ -401,6 +401,55 @@ def test_seed_tables_show_intervals_and_p_values(tmp_path):
     assert_one_line_error(proc, "nothere: no such recipe folder")
 
 
+def test_seed_tables_are_the_recipes_own(tmp_path, monkeypatch, capsys):
+    """The published numbers and the table layout live in each recipe's
+    local/seed_table.yaml: the shared builder makes one table (and one option) per
+    recipe that has one, and names a broken file."""
+    from local.report import seed_tables
+
+    seeds = {seed.corpus: seed for seed in seed_tables.seed_tables()}
+    assert list(seeds) == ["aishell", "wenetspeech"]
+    assert seeds["aishell"].columns == ["dev", "test"]
+    assert seeds["aishell"].published["fbank", "WenetSpeech 10000h"] == [None, 3.9]
+    assert seeds["wenetspeech"].training_data == {
+        "train_s": "WenetSpeech 100h",
+        "train_m": "WenetSpeech 1000h",
+        "train_l": "WenetSpeech 10000h",
+    }
+    sources = [p.read_text(encoding="utf-8") for p in (ROOT / "local/report").glob("*.py")]
+    for seed in seeds.values():  # no corpus's published rows in the shared report layer
+        for _, training in seed.published:
+            assert not any(training in source for source in sources), training
+    # a third corpus with its own table: a third option and table, its training set named
+    root = tmp_path / "project"
+    for corpus in ("aishell", "zz_corpus"):
+        (root / f"egs2/{corpus}/asr1/local").mkdir(parents=True)
+    shutil.copy(
+        ROOT / "egs2/aishell/asr1/local/seed_table.yaml",
+        root / "egs2/aishell/asr1/local/seed_table.yaml",
+    )
+    (root / "egs2/zz_corpus/asr1/local/seed_table.yaml").write_text(
+        "name: ZZ\ntitle: ZZ test sets\ncolumns: [test]\ntraining_data: {train: ZZ 5h}\n"
+        "published:\n  - [fbank, ZZ 5h, 9.5]\n  - [hubert-large, ZZ 5h, null]\n"
+    )
+    monkeypatch.setattr(seed_tables, "ROOT", root)
+    zz = fake_recipe(tmp_path / "egs2/zz_corpus/asr1", utterances=20)
+    aishell = tmp_path / "egs2/aishell/asr1"
+    (aishell / "exp").mkdir(parents=True)
+    seed_tables.main(["--aishell", str(aishell), "--zz_corpus", str(zz)])
+    text = capsys.readouterr().out
+    assert text.startswith("## Aishell-1 test sets, CER (%)  [")
+    assert "\n## ZZ test sets, CER (%)  [" in text
+    zz_table = text.split("## ZZ test sets")[1]
+    assert re.search(r"\|fbank\|ZZ 5h\|zz_corpus/asr_fbank\|decode_asr\|[^|]+ / 9\.5 \(", zz_table)
+    assert "|hubert-large|ZZ 5h|not trained|-|-|-|" in zz_table
+    (root / "egs2/zz_corpus/asr1/local/seed_table.yaml").write_text(
+        "name: ZZ\ntitle: ZZ\ncolumns: [test]\ntraining_data: {}\npublished: [[fbank, 5h]]\n"
+    )
+    with pytest.raises(SystemExit, match=r"zz_corpus/asr1/local/seed_table.yaml: published: "):
+        seed_tables.main([])
+
+
 # --- the layer weights figure -------------------------------------------------------------
 
 
