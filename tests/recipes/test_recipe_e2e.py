@@ -59,8 +59,11 @@ def test_all_stages_produce_their_outputs(finished_recipe):
         "|dev|6|",
         "|test|6|",
         "LM perplexity on dev",
+        "|dev|pinyin without tones|6|",  # stage 8's pinyin.txt, beside the CER
+        "## Training\n\n```sh\n./asr.sh --train_set train",
     ):
         assert needle in results, needle
+    assert not list(exp.glob("decode_decode_*"))  # named as ESPnet names it
     summary = (folder / "exp/summary.md").read_text()
     assert "| experiment | decoding | dev | test |".replace(" ", "") in summary.replace(" ", "")
     assert "train_asr_tiny_sp" in summary
@@ -234,8 +237,7 @@ def test_decoding_through_slurm_gives_the_local_hypotheses(
         )
         assert slurm == local and len(slurm) == 6
         assert (
-            exp
-            / f"decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/log/inference.2.log"
+            exp / f"decode_slurm_lm_train_lm_tiny_valid.acc.ave_2best/{dset}/log/inference.2.log"
         ).is_file()
 
 
