@@ -7,9 +7,9 @@ Each CER carries ± half the width of its 95 % bootstrap interval, and each SSL
 row the p value of the MAPSSWE test against the FBank experiment trained on the
 same data, per test set, starred where significant (local.report.significance).
 EXPDIR must be a recipe's exp folder (with asr_* experiments); the table says so
-when none of them is scored yet. A --test_sets name that no experiment has scored
-(a mistyped name, a set not decoded yet) is an error naming the scored sets, even
-beside known names: a column of `-` would hide the mistake.
+when none of them is scored yet. Once one is, a --test_sets name that no
+experiment has scored (a mistyped name, a set not decoded yet) is an error naming
+the scored sets, even beside known names: a column of `-` would hide the mistake.
 """
 
 import argparse
