@@ -357,6 +357,9 @@ def test_summary_refuses_test_sets_no_experiment_has(tmp_path):
         assert proc.stdout == ""
     proc = tool("local.summary", "exp", "--test_sets", "test", cwd=recipe)
     assert proc.stdout.splitlines()[2] == "|experiment|decoding|test|p vs FBank (test)|"
+    (tmp_path / "new/exp/asr_x").mkdir(parents=True)  # nothing scored: no set is known yet
+    proc = tool("local.summary", "exp", "--test_sets", "foo", cwd=tmp_path / "new")
+    assert "no scored experiment yet" in proc.stdout
 
 
 def test_summary_names_a_broken_result_and_keeps_foreign_files(tmp_path):
