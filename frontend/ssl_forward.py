@@ -12,8 +12,8 @@ over its own samples:
 The two agree on loud audio; on quiet audio (RMS 0.005) they scale the input 18 %
 apart and the middle layers differ visibly, so the default follows pretraining.
 
-Only torch is imported here (s3prl and espnet take ~20 s to import), so the
-extraction command starts quickly.
+Only torch is imported here (s3prl and espnet are slow to import: their times in
+bench/README.md), so the extraction command starts quickly.
 """
 
 import torch

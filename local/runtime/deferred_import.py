@@ -2,7 +2,7 @@
 
 espnet2 imports g2p_en and tacotron_cleaner when it starts (English phoneme
 tokenizers and text cleaners, which these recipes do not use). Both import
-inflect (3-4 s), and g2p_en asks nltk at import to download its data from the
+inflect (slow: bench/README.md), and g2p_en asks nltk at import to download its data from the
 internet: on an offline cluster node that fails or waits for a time-out, in
 every training and decoding job.
 
