@@ -32,8 +32,18 @@ local.report, local.runtime < local.decode < zh_ssl_asr. It may import all of
 them; nothing in the project imports it (only tests and bench/).
 """
 
+from local.decode.options import OptionError
 from local.decode.packed_model import PackError, load_packed
 from local.decode.transcriber import Result, Segment, Token, Transcriber
 from local.decode.transcript_formats import render
 
-__all__ = ["PackError", "Result", "Segment", "Token", "Transcriber", "load_packed", "render"]
+__all__ = [
+    "OptionError",
+    "PackError",
+    "Result",
+    "Segment",
+    "Token",
+    "Transcriber",
+    "load_packed",
+    "render",
+]

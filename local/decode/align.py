@@ -31,9 +31,10 @@ times the encoder input layer's subsampling, when both are known.
 """
 
 import itertools
-import warnings
 
 import torch
+
+from local.runtime.quiet import quiet_warnings
 
 # ESPnet's input layers and the factor by which they subsample frames
 SUBSAMPLING = {
@@ -85,12 +86,11 @@ def align(log_probs, token_ids, blank=0):
         return None
     emission = log_probs.detach().to("cpu", torch.float32).unsqueeze(0)
     targets = torch.tensor([token_ids], dtype=torch.int32)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*forced_align has been deprecated")
-        try:
-            labels, scores = forced_align(emission, targets, blank=blank)
-        except RuntimeError:  # no path (e.g. -inf posteriors)
-            return None
+    quiet_warnings()  # forced_align's deprecation notice, once (not per call)
+    try:
+        labels, scores = forced_align(emission, targets, blank=blank)
+    except RuntimeError:  # no path (e.g. -inf posteriors)
+        return None
     spans = merge_tokens(labels[0], scores[0].exp(), blank=blank)
     if len(spans) != len(token_ids):
         return None

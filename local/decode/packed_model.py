@@ -9,9 +9,9 @@ Reads: the archive (zip or tar, as espnet2's `pack` writes it) or the folder:
 lm_train_config; `files`: asr_model_file, lm_file) by their names inside the
 pack; the configs name other packed files (token list, feature statistics, ...)
 by the same names. The decode config packed by stage 10 (`decode*.yaml`, or the
-only other YAML file of the pack) gives the search options unless `config` names
-another; options of ESPnet's decoding program that are not search options
-(batch_size, ngpu, seed, ...) are ignored, unknown ones refused.
+only other YAML file of the pack) gives the search options; a `config` file and
+single options replace only the keys they name (local.decode.options says how
+they are checked).
 
 Writes: an archive is unpacked once into a cache folder, again when the archive
 changes (size or time): `<archive>.unpacked/` beside it when that folder can be
@@ -41,12 +41,13 @@ import yaml
 from fileio.atomic import OutputError, atomic_dir, owner_of
 from fileio.kaldi_table import DataError
 from fileio.yaml_file import parse_yaml, read_yaml
+from local.decode.options import PROGRAM_ONLY, OptionError, file_label, search_layer
+from local.runtime.quiet import third_party_output_to_stderr
 
 TOOL = "local.decode.packed_model"
 STAMP = ".source"  # "<size> <mtime_ns>" of the archive a cache folder was unpacked from
 META = "meta.yaml"
 SPEECH2TEXT_FILES = ("asr_train_config", "asr_model_file", "lm_train_config", "lm_file")
-NOT_SEARCH_OPTIONS = ("batch_size", "ngpu", "config")
 
 
 class PackError(Exception):
@@ -262,24 +263,28 @@ def decode_config(folder, files):
     return others[0] if len(others) == 1 else None
 
 
-def search_options(path):
-    """Speech2Text options of a decode config (PackError when it cannot be read)."""
-    from espnet2.bin.asr_inference import Speech2Text
+def espnet_search_options():
+    """Options of ESPnet's Speech2Text a decode config may set, and the options of
+    its decoding program that are not the search's (ignored, as stage 7 uses them)."""
+    from espnet2.bin.asr_inference import Speech2Text, get_parser
 
+    known = set(inspect.signature(Speech2Text.__init__).parameters) - {"self", *SPEECH2TEXT_FILES}
+    known -= set(PROGRAM_ONLY)
+    program = {action.dest for action in get_parser()._actions} - known
+    return known, program
+
+
+def config_options(path):
+    """The search options of a decode config file, checked (PackError when the file
+    cannot be read, OptionError naming the file and key of a bad value)."""
     try:
         options = read_yaml(path) or {}
     except DataError as e:
         raise PackError(f"the decode config {e}") from None
     if not isinstance(options, dict):
         raise PackError(f"{path}: a decode config is a mapping of options")
-    from espnet2.bin.asr_inference import get_parser
-
-    known = set(inspect.signature(Speech2Text.__init__).parameters) - set(NOT_SEARCH_OPTIONS)
-    decoding = {action.dest for action in get_parser()._actions}  # what stage 7 accepts
-    unknown = sorted(k for k in options if k not in known and k not in decoding)
-    if unknown:
-        raise PackError(f"{path}: not options of ESPnet's decoding: {', '.join(unknown)}")
-    return {k: v for k, v in options.items() if k in known}
+    known, program = espnet_search_options()
+    return search_layer(options, known, file_label(path), ignore=program)
 
 
 def model_folder(path):
@@ -294,22 +299,33 @@ def model_folder(path):
 
 
 def load_packed(path, config=None, device="cpu", **overrides):
-    """Speech2Text of a packed model; search options from `config` (a decode
-    config file), else the packed one, then `overrides` (e.g. beam_size=5)."""
+    """Speech2Text of a packed model; its search options are the packed decode
+    config's, replaced key by key by those of `config` (a decode config file), then
+    by `overrides` (e.g. beam_size=5): local.decode.options."""
     folder = model_folder(path)  # before the slow imports: a bad path fails at once
+    if config is not None and not Path(config).is_file():
+        problem = "is a folder" if Path(config).is_dir() else "no such file"
+        raise PackError(f"the decode config {config}: {problem}")
 
-    import local.runtime.espnet_bin  # noqa: F401  first: our frontend, deferred g2p_en
+    with third_party_output_to_stderr():
+        import local.runtime.espnet_bin  # noqa: F401  first: our frontend, deferred g2p_en
 
-    # isort: split
-    from espnet2.bin.asr_inference import Speech2Text
+        # isort: split
+        from espnet2.bin.asr_inference import Speech2Text
 
     files = read_meta(folder)
-    if config is None:
-        config = decode_config(folder, files)
-    options = search_options(config) if config is not None else {}
-    options.update(overrides)
+    packed = decode_config(folder, files)
+    options = config_options(packed) if packed is not None else {}
+    user = config_options(config) if config is not None else {}
+    known, _ = espnet_search_options()
+    user.update(search_layer(overrides, known))
     if "lm_file" not in files:
+        if user.get("lm_weight", 0) > 0:
+            raise OptionError(
+                f"lm_weight {user['lm_weight']}: the model {path} has no language model (use 0)"
+            )
         options["lm_weight"] = 0.0
+    options.update(user)
     members = _members(folder)
     with tempfile.TemporaryDirectory(prefix="zh-ssl-asr-") as tmp:
         kwargs = {}
@@ -329,4 +345,5 @@ def load_packed(path, config=None, device="cpu", **overrides):
                 kwargs[key] = str(rewritten)
             else:
                 kwargs[key] = str(files[key])
-        return Speech2Text(**kwargs, **options, device=device)
+        with third_party_output_to_stderr():
+            return Speech2Text(**kwargs, **options, device=device)

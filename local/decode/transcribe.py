@@ -37,12 +37,12 @@ Existing files in --output_dir are not replaced unless --force.
 import argparse
 import contextlib
 import logging
-import math
 import os
 import sys
 import warnings
 from pathlib import Path
 
+from local.decode import options
 from local.decode.transcript_formats import EXTENSIONS, FORMATS, printable_source, render
 
 
@@ -57,17 +57,31 @@ def get_parser():
     parser.add_argument("--format", choices=FORMATS, default="text", help="[%(default)s]")
     parser.add_argument("--output_dir", help="one output file per audio file here (else stdout)")
     parser.add_argument("--force", action="store_true", help="replace files in --output_dir")
-    parser.add_argument("--config", help="decode config (default: the packed one)")
     parser.add_argument(
-        "--max_seconds",
-        type=float,
-        default=20.0,
-        help="longest piece decoded at once [%(default)s]",
+        "--config", help="decode config whose keys replace the packed config's (only those)"
     )
-    parser.add_argument("--batch_size", type=int, default=16, help="pieces searched together")
-    parser.add_argument("--vad", choices=("silero", "energy"), default="silero")
-    parser.add_argument("--device", default="cpu")
+    for key, default in (("max_seconds", 20.0), ("pad_seconds", 0.0), ("batch_size", 16)):
+        option = options.TRANSCRIBER[key]
+        parser.add_argument(
+            f"--{key}", type=option.kind, default=default, help=f"{option.help} [%(default)s]"
+        )
+    parser.add_argument("--vad", choices=options.TRANSCRIBER["vad"].kind, default="silero")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... [%(default)s]")
+    options.add_arguments(parser)
     return parser
+
+
+def checked_options(args, parser):
+    """{search option: value} given on the command line; every option checked by the
+    rules the Python API uses (local.decode.options), a bad one a usage error."""
+    try:
+        options.check_transcriber(
+            args.max_seconds, args.pad_seconds, args.vad, label=options.cli_label
+        )
+        options.check({"batch_size": args.batch_size}, options.TRANSCRIBER, options.cli_label)
+        return options.given_search_options(args)
+    except options.OptionError as e:
+        parser.error(str(e))
 
 
 def output_paths(args, parser):
@@ -108,7 +122,7 @@ def make_output_dir(args, parser):
     return True
 
 
-def load(args):
+def load(args, search_options):
     """The Transcriber, or a one-line error and exit status 1."""
     from local.decode.packed_model import PackError
     from local.decode.transcriber import Transcriber
@@ -123,8 +137,10 @@ def load(args):
                 config=args.config,
                 vad=args.vad,
                 max_seconds=args.max_seconds,
+                pad_seconds=args.pad_seconds,
+                **search_options,
             )
-    except PackError as e:
+    except (PackError, options.OptionError) as e:
         sys.exit(f"transcribe: error: {e}")
     except Exception as e:  # a damaged model file, an unknown device, ...
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
@@ -150,15 +166,12 @@ def main(argv=None):
 def transcribe_files(argv=None):
     parser = get_parser()
     args = parser.parse_args(argv)
-    if not 3 < args.max_seconds < math.inf:
-        parser.error(f"--max_seconds {args.max_seconds}: must be a finite number of seconds over 3")
-    if args.batch_size < 1:
-        parser.error("--batch_size must be at least 1")
+    search_options = checked_options(args, parser)
     paths = output_paths(args, parser)
     made = make_output_dir(args, parser)
     logging.basicConfig(level=logging.WARNING, format="transcribe: %(message)s")
     try:
-        transcriber = load(args)
+        transcriber = load(args, search_options)
     except SystemExit:
         if made:
             os.rmdir(args.output_dir)  # made empty a moment ago: nothing lost

@@ -37,12 +37,16 @@ of the inputs.
 
 import logging
 import math
+import numbers
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from local.decode import options
 from local.decode import vad as vad_module
+from local.runtime.quiet import quiet_warnings
 
 SAMPLE_RATE = 16000
 MIN_PIECE = SAMPLE_RATE // 10  # under 0.1 s: nothing to recognize
@@ -173,14 +177,25 @@ def read_input(item):
         if hasattr(item, "detach"):  # a torch tensor
             item = item.detach().cpu().numpy()
         samples = np.asarray(item)
-        if samples.ndim != 1:
-            raise InputError(f"an array input must be 1-D samples, not of shape {samples.shape}")
         if samples.dtype == np.int16:
             samples = samples / 32768.0
         elif not np.issubdtype(samples.dtype, np.floating):
             raise InputError(f"samples must be float or int16, not {samples.dtype}")
-        if not isinstance(rate, int) or rate <= 0:
-            raise InputError(f"bad sample rate {rate!r}")
+        if samples.ndim == 2 and min(samples.shape) >= 1:
+            # channels are the shorter axis: (samples, channels) as soundfile reads,
+            # or (channels, samples) as torchaudio loads
+            channels = min(samples.shape)
+            samples = samples.mean(axis=0 if samples.shape[0] == channels else 1)
+            if channels > 1:
+                notes.append(f"{channels} channels averaged to mono")
+        if samples.ndim != 1:
+            raise InputError(
+                "an array input must be samples (1-D) or samples x channels (2-D), "
+                f"not of shape {samples.shape}"
+            )
+        if not _is_rate(rate):
+            raise InputError(f"bad sample rate {rate!r}: a positive number of samples per second")
+        rate = float(rate) if rate != int(rate) else int(rate)
     if len(samples) == 0:
         raise InputError("empty: no audio samples")
     if not np.all(np.isfinite(samples)):
@@ -188,6 +203,21 @@ def read_input(item):
     return resample(np.ascontiguousarray(samples, dtype=np.float32), rate).astype(
         np.float32, copy=False
     ), notes
+
+
+def _is_rate(rate):
+    real = isinstance(rate, numbers.Real) and not isinstance(rate, bool)
+    return real and math.isfinite(rate) and rate > 0
+
+
+def _is_pair(inputs):
+    """Whether `inputs` is one (samples, rate) input rather than two inputs."""
+    return (
+        isinstance(inputs, tuple)
+        and len(inputs) == 2
+        and _is_rate(inputs[1])
+        and not isinstance(inputs[0], (str, os.PathLike))
+    )
 
 
 # --- segments -------------------------------------------------------------------
@@ -205,6 +235,19 @@ def plan_pieces(spans, n_samples, pad=0):
     return out
 
 
+def special_token_ids(speech2text):
+    """Ids of the tokens that are no text: blank, <sos/eos> (a hypothesis that ran
+    to the length limit, or a wild LM weight, can hold one) and <unk>."""
+    token_list = list(speech2text.converter.token_list)
+    special = {0, len(token_list) - 1}
+    model = speech2text.asr_model
+    special |= {int(getattr(model, name)) for name in ("sos", "eos") if hasattr(model, name)}
+    special |= {
+        i for i, token in enumerate(token_list) if token in ("<blank>", "<unk>", "<sos/eos>")
+    }
+    return special
+
+
 # --- the transcriber ------------------------------------------------------------
 
 
@@ -213,7 +256,9 @@ class Transcriber:
 
     vad: "silero" (default; "energy" when silero-vad cannot be loaded) or "energy";
     max_seconds: the longest piece decoded at once; pad_seconds: how far a
-    segment's piece reaches into the pauses around it.
+    segment's piece reaches into the pauses around it (local.decode.options
+    checks them). One Transcriber may be shared by threads: they take turns
+    (a lock around each group of inputs), so results are never mixed.
     """
 
     def __init__(self, speech2text, vad="silero", max_seconds=20.0, pad_seconds=0.0):
@@ -221,10 +266,8 @@ class Transcriber:
         from local.decode.batch_beam_search import BatchBeamSearch, Unsupported
         from local.decode.batch_inference import BatchDecoder
 
-        if pad_seconds < 0 or max_seconds <= 2 * pad_seconds + 1:
-            raise ValueError("pad_seconds must be at least 0 and max_seconds over 2 x pad + 1")
-        if vad not in ("silero", "energy"):
-            raise ValueError(f"vad must be 'silero' or 'energy', not {vad!r}")
+        options.check_transcriber(max_seconds, pad_seconds, vad)
+        quiet_warnings()
         self.speech2text = speech2text
         self.max_seconds = float(max_seconds)
         self.vad = vad
@@ -238,6 +281,8 @@ class Transcriber:
         self.decoder = BatchDecoder(speech2text, search)
         self.model = speech2text.asr_model
         self.shift = frame_shift(self.model)
+        self.special = special_token_ids(speech2text)
+        self._lock = threading.Lock()  # one thread at a time inside the model
 
     @classmethod
     def from_pretrained(
@@ -251,11 +296,13 @@ class Transcriber:
         **search_options,
     ):
         """A Transcriber of a packed model (stage 10's archive or the folder it was
-        unpacked into); search options from `config` or the packed decode config,
-        then `search_options` (beam_size=..., ctc_weight=..., ...).
-        Raises local.decode.packed_model.PackError for a path that is no pack."""
+        unpacked into). Search options: the packed decode config's, replaced key by
+        key by those of the `config` file, then by `search_options` (beam_size=...,
+        ctc_weight=..., lm_weight=..., penalty=...; local.decode.options).
+        Raises PackError for a path that is no pack, OptionError for a bad option."""
         from local.decode.packed_model import load_packed
 
+        options.check_transcriber(max_seconds, pad_seconds, vad)
         speech2text = load_packed(model, config=config, device=device, **search_options)
         return cls(speech2text, vad=vad, max_seconds=max_seconds, pad_seconds=pad_seconds)
 
@@ -266,10 +313,10 @@ class Transcriber:
     def iter_transcribe(self, inputs, batch_size=16):
         """The Results one by one, in the order of the inputs, each group of inputs
         decoded together."""
-        pair = isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int)
-        if pair or isinstance(inputs, (str, os.PathLike, np.ndarray)) or hasattr(inputs, "detach"):
-            inputs = [inputs]  # one input
-        batch_size = max(1, int(batch_size))
+        batch_size = options.check({"batch_size": batch_size}, options.TRANSCRIBER)["batch_size"]
+        one = isinstance(inputs, (str, os.PathLike, np.ndarray)) or hasattr(inputs, "detach")
+        if one or _is_pair(inputs):
+            inputs = [inputs]
         group, seconds = [], 0.0
         for index, item in enumerate(inputs):
             name = os.fspath(item) if isinstance(item, (str, os.PathLike)) else f"<input {index}>"
@@ -300,6 +347,12 @@ class Transcriber:
         return vad_module.speech_spans(recordings, self.max_seconds, "energy")
 
     def _transcribe_group(self, group, batch_size):
+        """The group's Results, decoded under the lock (and yielded after it)."""
+        with self._lock:
+            results = self._decode_group(group, batch_size)
+        yield from results
+
+    def _decode_group(self, group, batch_size):
         import torch
 
         usable = [(result, samples) for result, samples in group if samples is not None]
@@ -329,7 +382,7 @@ class Transcriber:
                 whole[id(result)] = out[1]
         for result, _ in group:
             result.text = whole.get(id(result), _join(s.text for s in result.segments))
-            yield result
+        return [result for result, _ in group]
 
     def _decode(self, pieces):
         """[(tokens, text, alignment spans or None)] of each piece."""
@@ -357,19 +410,20 @@ class Transcriber:
             )
             for i, nbest in zip(kept, nbest_lists):
                 if nbest:
-                    text, tokens, token_int = hypothesis_outputs(s2t, nbest[0])
-                    hyps[i] = (text or "", tokens, token_int)
+                    hyps[i] = hypothesis_outputs(s2t, nbest[0])[2]
         elif kept:
             for i in kept:
                 results = s2t(torch.from_numpy(np.ascontiguousarray(pieces[i])))
                 if results:
-                    hyps[i] = (results[0][0] or "", results[0][1], results[0][2])
+                    hyps[i] = results[0][2]
         out = []
         for i, enc in enumerate(encoded):
             if i not in hyps:
                 out.append(([], "", None))
                 continue
-            text, tokens, token_int = hyps[i]
+            token_int = [int(t) for t in hyps[i] if int(t) not in self.special]
+            tokens = s2t.converter.ids2tokens(token_int) if token_int else []
+            text = self._text(tokens)
             spans = None
             if getattr(self.model, "ctc", None) is not None:
                 spans = align(self.model.ctc.log_softmax(enc.unsqueeze(0))[0], list(token_int))

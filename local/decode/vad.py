@@ -24,7 +24,6 @@ spans in samples, in order and not overlapping.
 """
 
 import itertools
-import warnings
 
 import numpy as np
 
@@ -183,14 +182,14 @@ def silero_spans(recordings, max_seconds):
 
     spans = []
     for samples, probs in zip(recordings, speech_probabilities(recordings)):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            found = get_speech_timestamps_from_probs(
-                probs.tolist(),
-                sampling_rate=SAMPLE_RATE,
-                max_speech_duration_s=max_seconds,
-                audio_length_samples=len(samples),
-            )
+        # no catch_warnings() here: it would reset the registries that show a
+        # warning once (local.runtime.quiet), on every call
+        found = get_speech_timestamps_from_probs(
+            probs.tolist(),
+            sampling_rate=SAMPLE_RATE,
+            max_speech_duration_s=max_seconds,
+            audio_length_samples=len(samples),
+        )
         spans.append([(int(s["start"]), int(s["end"])) for s in found])
     return spans
 

@@ -16,7 +16,10 @@ from conftest import tool
         (["local.decode.merge_decode", "--nj", "1", "T", "O"], "T/keys.1.scp: no such file"),
         (["local.transcribe", "M", "a.wav", "--max_seconds", "nan"], "--max_seconds nan"),
         (["local.transcribe", "M", "a.wav", "--max_seconds", "inf"], "--max_seconds inf"),
-        (["local.transcribe", "M", "a.wav", "--max_seconds", "3"], "--max_seconds 3.0"),
+        (
+            ["local.transcribe", "M", "a.wav", "--max_seconds", "1"],
+            "--max_seconds 1.0: must be over 1",
+        ),
         (["local.transcribe", "M", "a.wav", "--batch_size", "0"], "--batch_size"),
         (["local.transcribe", "M", "a.wav", "--output_dir", "T/x"], "T/x: cannot make"),
         (["local.transcribe", "M", "a.wav", "--output_dir", "T"], "T: exists and is not a"),
