@@ -2,28 +2,16 @@
 
     from zh_ssl_asr import Transcriber
 
-    asr = Transcriber.from_pretrained("exp/asr_x/packed/asr_x.zip", device="cpu")  # or the
-    results = asr.transcribe(["a.wav", "b.opus", samples_16k], batch_size=16)  # unzipped folder
-    results[0].text                      # the transcript
-    results[0].segments[0].start, .end   # a stretch of speech, seconds from the start
-    results[0].tokens[0].start, .end     # a character's times (CTC forced alignment)
-    results[0].tokens[0].confidence      # its mean CTC posterior over its aligned frames
-    results[0].error                     # why an input could not be transcribed, else None
+    asr = Transcriber.from_pretrained("exp/asr_x/packed/asr_x.zip", beam_size=10)
+    results = asr.transcribe(["a.wav", "b.opus", samples_16k], batch_size=16)
+    results[0].text, results[0].segments, results[0].tokens, results[0].error
 
-Inputs: paths of anything libsndfile reads (any sample rate, channels averaged),
-1-D arrays or tensors of 16 kHz samples, or (samples, rate) pairs; any length.
-Each input is cut into speech segments by silero-vad (vad="energy": the split at
-quiet points); an input of at most `max_seconds` (20) is decoded whole, as stage
-7 decodes an utterance (the same hypothesis), a longer one segment by segment,
-all of them together by the project's batched beam search. Results come in the
-order of the inputs; a bad input gets a Result with `error` set, never an
-exception, and the others are still transcribed. `Transcriber.iter_transcribe`
-yields them one by one. A model path that is not a pack raises PackError, whose
-message names what is missing. The command line behind the same code:
-`python -m local.transcribe MODEL AUDIO... --format text|json|srt|vtt`.
+The same engine and options as `python -m local.transcribe`; inputs, options,
+results and errors are described in local/README.md, "Transcribing your own audio".
 
 Names:
 - Transcriber, Result, Segment, Token: local.decode.transcriber;
+- OptionError (a bad decoding option): local.decode.options;
 - load_packed (a pack as ESPnet's Speech2Text), PackError: local.decode.packed_model;
 - render(result, "text"|"json"|"srt"|"vtt"): local.decode.transcript_formats.
 

@@ -6,7 +6,8 @@ merging the jobs' outputs (merge_decode), their real-time factor (rtf), N-best L
 rescoring (lm_rescore). Transcribing any audio with a packed model: opening packs
 (packed_model), speech segments (vad: silero-vad, an energy split as fallback),
 character times by CTC forced alignment (align), the engine behind the Python API
-(transcriber), output formats (transcript_formats) and the command (transcribe).
+(transcriber; its options: options), output formats (transcript_formats); the
+command is local.transcribe.
 
 May import: fileio, frontend, local.data, local.runtime.
 """

@@ -1,38 +1,30 @@
-"""Transcribe recordings of any length with a packed model: speech segments, the
-batched beam search of stage 7, token times and confidences.
+"""The engine of transcription: `Transcriber`, behind `python -m local.transcribe`
+and the Python API (zh_ssl_asr). What users see of it (inputs, options, outputs,
+errors) is described once, in local/README.md, "Transcribing your own audio";
+this says how it works. For each group of inputs:
 
-    transcriber = Transcriber.from_pretrained("exp/asr_x/packed/asr_x.zip", device="cpu")
-    for result in transcriber.iter_transcribe(["a.wav", samples_16k], batch_size=16):
-        print(result.source, result.text, result.segments)
-
-Reads audio files (anything libsndfile reads: wav, flac, ogg/opus, ...; any
-sample rate, resampled to 16 kHz by soxr; the channels of a multi-channel file
-averaged) or arrays of 16 kHz samples; writes nothing. For each recording:
-
-1. speech segments (local.decode.vad): silero-vad by default, the energy split
+1. each input is read (read_input) as 16 kHz mono float32 samples;
+2. speech segments (local.decode.vad): silero-vad by default, the energy split
    as fallback; spans longer than `max_seconds` are cut at their longest pause;
-2. a recording of at most `max_seconds` is decoded whole, as stage 7 decodes an
+3. a recording of at most `max_seconds` is decoded whole, as stage 7 decodes an
    utterance, so its hypothesis is stage 7's; each token goes to the segment its
    aligned middle falls in (or the nearest). A longer recording is decoded segment
    by segment, each as the detector cut it (silero adds 30 ms before and after the
    speech), or extended by `pad_seconds` into the pauses around it (never past the
-   middle of a pause; default 0: on the mini recipe's model, trained on trimmed
-   utterances, test utterances joined with pauses of 0.5-2 s decode with CER
-   50.5 % unpadded, 56.6 % with 0.1 s and 59.1 % with 0.5 s, 48.4 % alone);
-3. the pieces (whole recordings or segments) of several recordings (up to
+   middle of a pause; default 0, measured in bench/README.md);
+4. the pieces (whole recordings or segments) of several recordings (up to
    GROUP_FILES files or GROUP_SECONDS of audio at a time) are sorted by length,
    encoded one at a time (as ESPnet does: no padding), and searched `batch_size`
    at a time by local.decode.batch_beam_search, ESPnet's search over many
    utterances; models it cannot batch are decoded by ESPnet's Speech2Text one
-   piece at a time;
-4. token times and confidences from a CTC forced alignment of the best hypothesis
-   of each piece (local.decode.align), in seconds from the start of the recording,
-   clipped to the token's segment.
+   piece at a time; special tokens (blank, <sos/eos>, <unk>) are dropped from
+   the chosen hypothesis;
+5. token times and confidences from a CTC forced alignment of that hypothesis
+   (local.decode.align), in seconds from the start of the recording, clipped to
+   the token's segment.
 
-A recording that cannot be used (unreadable, no samples, non-finite samples) gets
-a Result with `error` set and no text; the others are still transcribed. One in
-which no speech is found gets an empty text and a note. Results come in the order
-of the inputs.
+Steps 2-5 of a group run under the Transcriber's lock, so threads sharing one take
+turns and never mix their batches.
 """
 
 import logging
