@@ -8,7 +8,7 @@ import re
 from conftest import run
 from local.report import compare, significance
 
-DECODE = "decode_decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
+DECODE = "decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"  # ESPnet's naming
 FBANK, SSL = "train_asr_tiny_sp", "train_asr_tiny_ssl_sp"
 CER = re.compile(r"\d+\.\d ±\d+\.\d")
 
