@@ -13,8 +13,9 @@ domain), 4 to 8 characters, restricted to a well-covered character set. Every
 distinct phrase goes to exactly one split, and dev/test phrases only use
 characters seen in training.
 
-Audio: espeak-ng's Mandarin voice (`cmn`) with voice variants, pitches and
-speaking rates as speakers; train, dev and test speakers are disjoint. Silence
+Audio: espeak-ng's Mandarin voice (`cmn-latn-pinyin`) with voice variants,
+pitches and speaking rates as speakers (with --jitter, a training speaker also varies
+pitch and rate per utterance); train, dev and test speakers are disjoint. Silence
 is trimmed and the audio resampled to 16 kHz. To keep the repository small the
 .wav files are IMA ADPCM (4 bits per sample, about 25 dB SNR on this speech),
 which libsndfile (soundfile) reads like any other WAV.
@@ -25,6 +26,7 @@ is byte-for-byte reproducible for the same packages and arguments.
 
 import argparse
 import collections
+import concurrent.futures
 import gzip
 import io
 import random
@@ -58,6 +60,31 @@ SPEAKERS = [
     ("S0012", "test", "cmn-latn-pinyin+m7"),
     ("S0013", "test", "cmn-latn-pinyin+f5"),
 ]
+# More training speakers (S0014, ...): espeak-ng's other voice variants (formant
+# and Klatt voices), without the whispered, robotic and held-out (m6, m7, f4, f5) ones.
+# fmt: off
+EXTRA_VARIANTS = [
+    "Alex", "Alicia", "Andrea", "Andy", "Annie", "AnxiousAndy", "Denis", "Diogo", "Gene",
+    "Gene2", "Henrique", "Hugo", "Jacky", "Lee", "Marco", "Mario", "Michael", "Mike", "Nguyen",
+    "RicishayMax", "RicishayMax2", "RicishayMax3", "Storm", "Tweaky", "adam", "anika",
+    "announcer", "antonio", "aunty", "belinda", "benjamin", "boris", "croak", "david", "ed",
+    "edward", "edward2", "fast", "grandma", "grandpa", "gustave", "iven", "iven2", "iven3",
+    "iven4", "john", "kaukovalta", "klatt", "klatt2", "klatt3", "klatt4", "klatt5", "klatt6",
+    "linda", "m8", "marcelo", "max", "michel", "miguel", "norbert", "pablo", "paul", "pedro",
+    "quincy", "rob", "robert", "sandro", "shelby", "steph", "steph2", "steph3", "travis",
+    "victor", "zac",
+]
+# fmt: on
+
+
+def speakers(extra):
+    """SPEAKERS and `extra` more training speakers."""
+    more = [
+        (f"S{14 + i:04d}", "train", f"cmn-latn-pinyin+{variant}")
+        for i, variant in enumerate(EXTRA_VARIANTS[:extra])
+    ]
+    return SPEAKERS + more
+
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 PHRASE_BREAK = re.compile(r"[，。？！；：、,.?!;:\s]+")
@@ -178,6 +205,19 @@ def main():
         default=3,
         help="dev/test characters occur at least this often in train",
     )
+    parser.add_argument(
+        "--extra-speakers",
+        type=int,
+        default=0,
+        help=f"training speakers beyond S0001-S0009 (at most {len(EXTRA_VARIANTS)})",
+    )
+    parser.add_argument(
+        "--jitter",
+        type=int,
+        default=0,
+        help="a training utterance's pitch varies by up to this, its rate by twice this",
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="espeak-ng processes at once")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
@@ -202,25 +242,33 @@ def main():
     (tmp / "wav").mkdir(parents=True)
     (tmp / "transcript").mkdir()
 
-    transcript = []
+    transcript, jobs = [], []
     for split, phrases in splits.items():
-        speakers = [s for s in SPEAKERS if s[1] == split]
+        mine_speakers = [s for s in speakers(args.extra_speakers) if s[1] == split]
         # every training phrase is spoken by several speakers, held-out ones once
         repeat = args.speakers_per_phrase if split == "train" else 1
         spoken = [p for p in phrases for _ in range(repeat)]
-        for index, (spk, _, voice) in enumerate(speakers):
+        for index, (spk, _, voice) in enumerate(mine_speakers):
             pitch, rate = rng.randint(30, 75), rng.randint(160, 220)
-            mine = spoken[index :: len(speakers)]
+            # a training speaker varies pitch and rate from one utterance to the next
+            jitter = args.jitter if split == "train" else 0
             utterances = []
-            for number, phrase in enumerate(mine, start=1):
+            for number, phrase in enumerate(spoken[index :: len(mine_speakers)], start=1):
                 utt = f"{UTT_PREFIX}{spk}W{number:04d}"
-                utterances.append((utt, synthesize(phrase, voice, pitch, rate)))
+                shift = [rng.randint(-jitter, jitter) for _ in range(2)] if jitter else [0, 0]
+                utterances.append((utt, phrase, pitch + shift[0], rate + 2 * shift[1]))
                 transcript.append(f"{utt} {segment_words(phrase, rng)}")
-            write_speaker_archive(tmp / "wav" / f"{spk}.tar.gz", split, spk, utterances)
-            seconds = sum(len(a) for _, a in utterances) / SAMPLE_RATE
+            jobs.append((split, spk, voice, pitch, rate, utterances))
+
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for split, spk, voice, pitch, rate, utterances in jobs:
+            audio = pool.map(lambda u, v=voice: synthesize(u[1], v, u[2], u[3]), utterances)
+            named = [(u[0], a) for u, a in zip(utterances, audio)]
+            write_speaker_archive(tmp / "wav" / f"{spk}.tar.gz", split, spk, named)
+            seconds = sum(len(a) for _, a in named) / SAMPLE_RATE
             print(
                 f"{split} {spk} {voice} pitch={pitch} rate={rate}: "
-                f"{len(utterances)} utterances, {seconds / 60:.1f} min"
+                f"{len(named)} utterances, {seconds / 60:.1f} min"
             )
 
     (tmp / "transcript" / "aishell_transcript_v0.8.txt").write_text(
