@@ -50,8 +50,9 @@ def mini_pack():
 
 def random_pack(workdir):
     """A pack of random models of the mini shape (ASR + LM, mini decode config)."""
-    from decode import random_model
     from espnet2.main_funcs.pack_funcs import pack
+
+    from decode import random_model
 
     transcript = MINI / "corpus/data_aishell/transcript/aishell_transcript_v0.8.txt"
     texts = [line.split(" ", 1)[1].replace(" ", "") for line in transcript.read_text().splitlines()]
@@ -118,7 +119,6 @@ def main():
 
     # isort: split
     from decode import test_set
-
     from zh_ssl_asr import Transcriber, load_packed
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,10 +17,7 @@ path had to force it. It is a posterior of the CTC branch alone, not of the
 joint search (attention decoder, LM) that chose the hypothesis.
 
 CTC posteriors are peaky: a token's frames are where the CTC output emits it,
-which can be shorter than its sound. On the mini recipe's model (100 test
-utterances joined with pauses), the first character of an utterance starts within
-0.07 s of the speech in 9 cases of 10; the last one ends 0.29 s (median) before
-the speech does.
+which can be shorter than its sound (measured on the mini model: bench/README.md).
 
 `align` returns None when there is nothing to align or the tokens do not fit the
 frames (a hypothesis longer than the CTC output allows, as an attention-only

@@ -10,12 +10,12 @@ spans in samples, in order and not overlapping.
   the spans from silero's own `get_speech_timestamps_from_probs` with its defaults
   (threshold 0.5, speech of at least 250 ms, silences of at least 100 ms, 30 ms
   padding) and spans longer than `max_seconds` cut at their longest pause.
-  silero's `get_speech_timestamps` calls the model once per window (about 55
-  times real time on one core); here its layers without state (features,
-  encoder, output) run on all windows of all recordings at once and its LSTM cell
-  as one torch.nn.LSTM over the windows, the same computation in a few calls
-  (about 600 times real time). When the model's parts are not where silero 6.2
-  keeps them, its own forward is called, one window of every recording per call.
+  silero's `get_speech_timestamps` calls the model once per window; here its
+  layers without state (features, encoder, output) run on all windows of all
+  recordings at once and its LSTM cell as one torch.nn.LSTM over the windows, the
+  same computation in a few calls (speeds in bench/README.md). When the model's
+  parts are not where silero 6.2 keeps them, its own forward is called, one window
+  of every recording per call.
   tests/decode/test_vad.py compares the spans with silero's `get_speech_timestamps`.
 - energy (the fallback when silero-vad is not installed, or asked for): the whole
   recording as one span, cut into pieces of at most `max_seconds` at the quietest
