@@ -17,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from fileio.atomic import OutputError, make_folder
 from frontend.checkpoint import CheckpointError
 
 WEIGHT_FILES = (
@@ -70,7 +71,9 @@ def resolve(location, cache_dir):
 
     cache_dir = Path(cache_dir)
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        make_folder(cache_dir)
+    except OutputError as e:  # a file in the way, named
+        raise ModelError(str(e)) from None
     except OSError as e:
         raise ModelError(f"{cache_dir}: cannot hold converted models ({e.strerror or e})") from None
     target = cache_dir / location.name.removesuffix(".pt")

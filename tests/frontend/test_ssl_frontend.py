@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import fairseq_fixtures
+from conftest import tool
 from frontend.espnet_frontend import WeightedSumFrontend
 from frontend.make_tiny_models import make
 from frontend.models import ModelError, resolve
@@ -204,6 +205,27 @@ def test_missing_model_names_the_expected_files(tiny, tmp_path):
         resolve(incomplete, tmp_path / "cache")
     with pytest.raises(ModelError, match="preprocessor_config.json"):
         WeightedSumFrontend(str(incomplete))
+
+
+@pytest.mark.parametrize("where", ["cache", "cache/sub", "cache/sub/deeper"])
+def test_a_file_in_the_way_of_the_cache_is_named(tmp_path, where):
+    """A file at the cache folder or above it: one line naming that file, nothing made."""
+    pt = tmp_path / "x.pt"
+    pt.write_bytes(b"not read: the cache is made first")
+    (tmp_path / "cache").write_text("mine")
+    if where != "cache":
+        (tmp_path / "cache").unlink()
+        (tmp_path / "cache").mkdir()
+        (tmp_path / "cache/sub").write_text("mine")
+    blocker = tmp_path / ("cache" if where == "cache" else "cache/sub")
+    message = f"{tmp_path / where}: cannot make the folder: {blocker} is not a folder"
+    with pytest.raises(ModelError) as raised:
+        resolve(pt, tmp_path / where)
+    assert str(raised.value) == message
+    proc = tool("frontend.models", pt, tmp_path / where, check=False)
+    assert proc.returncode != 0 and proc.stdout == ""
+    assert proc.stderr == f"frontend.models: error: {message}\n"
+    assert blocker.read_text() == "mine"
 
 
 def test_make_tiny_models_replaces_only_its_own_folders(tmp_path):
