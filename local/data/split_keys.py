@@ -16,7 +16,7 @@ import math
 import sys
 from pathlib import Path
 
-from fileio.atomic import write_text
+from fileio.atomic import not_a_folder_error, write_text
 from fileio.kaldi_table import DataError, read_lines, read_table
 
 
@@ -69,9 +69,9 @@ def main(argv=None):
         for out in outputs:
             if out.resolve() in inputs:
                 raise DataError(f"{out}: an output would overwrite an input")
-            above = next(p for p in [out.parent, *out.parent.parents] if p.exists())
-            if not above.is_dir():
-                raise DataError(f"{out}: {above} is not a folder")
+            blocked = not_a_folder_error(out.parent, for_file=out)
+            if blocked is not None:
+                raise DataError(str(blocked))
             if out.is_dir():
                 raise DataError(f"{out}: is a folder; a file name is needed")
         if args.lengths:

@@ -177,9 +177,15 @@ def test_a_data_directory_reads_back_as_written(tmp_path):
         (["local.data.split_keys", "--nj", "2", "K.1", "K.JOB"], "overwrite an input"),
         (["local.data.split_keys", "--nj", "1", "--lengths", "BAD", "T", "o.JOB"], "BAD:2"),
         (["local.data.split_keys", "--nj", "1", "DUP", "o.JOB"], "DUP:3: duplicate key 'u1'"),
-        (["local.data.split_keys", "--nj", "1", "T", "T/o.JOB"], "is not a folder"),
+        (
+            ["local.data.split_keys", "--nj", "1", "T", "T/o.JOB"],
+            "T/o.1: cannot make its folder: T is not a folder",
+        ),
         (["local.data.split_keys", "--nj", "1", "T", "O.JOB"], "O.1: is a folder"),
-        (["local.data.split_keys", "--nj", "1", "T", "T/x/o.JOB"], "T is not a folder"),
+        (
+            ["local.data.split_keys", "--nj", "1", "T", "T/x/o.JOB"],
+            "T/x/o.1: cannot make its folder: T is not a folder",
+        ),
     ],
 )
 def test_bad_arguments(tmp_path, command, message):
