@@ -7,8 +7,9 @@ test (compare, bootstrap, mapsswe), an experiment's RESULTS.md (results) and its
 entry in the recipe's RESULTS.md (results_entry), the summary of a recipe's
 experiments (summary, with experiments, scored and significance), the figure of
 every SSL experiment's layer weights (layer_weights_figure), the tuning grid
-(tune_table), the seed's two comparison tables (seed_tables), and which report
-files a tool may replace (owned).
+(tune_table), the seed's comparison tables, one per recipe whose
+local/seed_table.yaml describes one (seed_tables), and which report files a tool
+may replace (owned).
 
 May import: fileio, local.data. Nothing of espnet or torch.
 """
