@@ -163,6 +163,7 @@ def test_a_short_recording_is_decoded_whole_and_its_tokens_shared_out(asr, utter
     assert sum(bool(s.tokens) for s in result.segments) >= 2
 
 
+@pytest.mark.slow  # 10 minutes of audio
 def test_a_ten_minute_recording(asr, utterances):
     samples, truth = joined(utterances, seed=2, n=330, pauses=(0.5, 2.0))
     assert len(samples) / RATE >= 600
@@ -571,7 +572,10 @@ def test_transcribe_command(finished_recipe, tmp_path):
         assert all(b1 <= a2 for (_, b1), (a2, _) in itertools.pairwise(times))
 
 
-@pytest.mark.parametrize("kind", ["fbank", "ssl"])
+@pytest.mark.parametrize(
+    "kind",
+    ["fbank", pytest.param("ssl", marks=pytest.mark.slow)],  # ssl: stages 6-10 again
+)
 def test_unzipped_pack_transcribes_as_stage_7(kind, request, tmp_path):
     """Stage 10's pack unzipped elsewhere, the experiment folder and the SSL models
     out of reach: the test set's hypotheses of stage 7, through the command and the

@@ -6,6 +6,7 @@ import os
 import shutil
 import zipfile
 
+import pytest
 import yaml
 
 from conftest import run
@@ -14,6 +15,7 @@ EXP = "exp/asr_train_asr_tiny_ssl_sp"
 DECODE = "decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best"
 
 
+@pytest.mark.slow  # the SSL experiment (stages 6-10 again)
 def test_stage6_statistics_from_a_sample_and_shapes_without_a_model(ssl_experiment):
     folder, _, proc = ssl_experiment
     stats = folder / EXP / "stats"
@@ -26,6 +28,7 @@ def test_stage6_statistics_from_a_sample_and_shapes_without_a_model(ssl_experime
     assert (stats / "train/text_shape.char").read_text().splitlines()[0].count(",") == 1
 
 
+@pytest.mark.slow  # the SSL experiment (stages 6-10 again)
 def test_pack_is_self_contained_and_decodes_as_stage_7(ssl_experiment, tmp_path):
     folder, env, _ = ssl_experiment
     exp = folder / EXP

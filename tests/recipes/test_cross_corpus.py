@@ -29,6 +29,8 @@ COMMON = [
     "2",
 ]
 
+pytestmark = pytest.mark.slow  # two recipes end to end
+
 
 def wenetspeech_corpus(root):
     speech = mini_utterances(("S0001", "S0002", "S0010", "S0012"))

@@ -124,6 +124,7 @@ def test_failing_stage_stops_with_its_log(finished_recipe):
     assert "Stage 7" not in proc.stderr
 
 
+@pytest.mark.slow  # stages 6-10 again with the SSL frontend
 def test_ssl_frontend_from_a_fairseq_checkpoint(ssl_experiment):
     folder, _, proc = ssl_experiment
     converted = folder / "exp/ssl_models/tiny-hubert-large-fairseq-ckpt"
@@ -145,6 +146,7 @@ def test_ssl_frontend_from_a_fairseq_checkpoint(ssl_experiment):
     assert "layer weights:" in proc.stderr
 
 
+@pytest.mark.slow  # stage 11 decodes again
 def test_lm_rescoring_stage_picks_the_best_total_score(finished_recipe):
     folder, env, _ = finished_recipe
     proc = asr_sh(
@@ -176,6 +178,7 @@ def test_lm_rescoring_stage_picks_the_best_total_score(finished_recipe):
     assert "## decode_tiny_lm_train_lm_tiny_valid.acc.ave_2best" in results  # shallow fusion
 
 
+@pytest.mark.slow  # stage 12 decodes a grid
 def test_tuning_stage_searches_the_grid_on_dev(finished_recipe):
     folder, env, _ = finished_recipe
     proc = asr_sh(
@@ -206,6 +209,7 @@ def test_tuning_stage_searches_the_grid_on_dev(finished_recipe):
     assert "best on dev" in proc.stderr
 
 
+@pytest.mark.slow  # a Slurm cluster
 def test_decoding_through_slurm_gives_the_local_hypotheses(
     finished_recipe, slurm_cluster, tmp_path
 ):
@@ -241,6 +245,7 @@ def test_decoding_through_slurm_gives_the_local_hypotheses(
         ).is_file()
 
 
+@pytest.mark.slow  # decodes again with ESPnet's search
 def test_batched_decoding_gives_espnets_hypotheses(finished_recipe, tmp_path):
     """Stage 7 decodes with local.decode.batch_inference by default; espnet2.bin.asr_inference
     (--inference_impl espnet) must find the same hypotheses with the same scores."""
@@ -295,6 +300,7 @@ def train_one_epoch_through_slurm(finished_recipe, slurm_cluster, asr_tag, **opt
     )
 
 
+@pytest.mark.slow  # a Slurm cluster
 def test_training_in_two_gloo_processes_through_slurm(finished_recipe, slurm_cluster):
     """--cpu_procs 2: one epoch of the tiny config in two DDP processes (gloo), started
     by srun as two tasks of one Slurm job, ranks from Slurm's environment: the same
@@ -314,6 +320,7 @@ def test_training_in_two_gloo_processes_through_slurm(finished_recipe, slurm_clu
     assert (exp / "1epoch.pth").is_file() and (exp / "valid.acc.best.pth").exists()
 
 
+@pytest.mark.slow  # a Slurm cluster
 def test_training_on_two_nodes_through_slurm(finished_recipe, slurm_cluster):
     """--num_nodes 2 (one gloo process per node): one Slurm job over both nodes of the
     test cluster, one srun task on each, the rendezvous through the shared exp/."""

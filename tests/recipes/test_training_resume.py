@@ -33,6 +33,8 @@ STAGES = {
     ),
 }
 
+pytestmark = pytest.mark.slow  # trains the recipe again, interrupted and resumed
+
 
 @pytest.mark.parametrize("model", sorted(STAGES))
 def test_interrupted_training_resumes_after_its_last_epoch(finished_recipe, model):

@@ -5,6 +5,8 @@ and one figure with the layer weights."""
 
 import re
 
+import pytest
+
 from conftest import run
 from local.report import compare, significance
 
@@ -41,6 +43,7 @@ def table_rows(text, first_cell):
     return rows
 
 
+@pytest.mark.slow  # the SSL experiment (stages 6-10 again)
 def test_summary_shows_intervals_and_p_values_against_fbank(ssl_experiment):
     folder, _, proc = ssl_experiment
     summary = (folder / "exp/summary.md").read_text(encoding="utf-8")
@@ -57,6 +60,7 @@ def test_summary_shows_intervals_and_p_values_against_fbank(ssl_experiment):
     assert table_rows(again.stdout, (FBANK, SSL)) == rows
 
 
+@pytest.mark.slow  # the SSL experiment (stages 6-10 again)
 def test_seed_tables_show_intervals_and_p_values(ssl_experiment, tmp_path):
     folder, _, _ = ssl_experiment
     (tmp_path / "no_wenetspeech/exp").mkdir(parents=True)  # a recipe, nothing trained
@@ -80,6 +84,7 @@ def test_seed_tables_show_intervals_and_p_values(ssl_experiment, tmp_path):
     assert significance.LEGEND in proc.stdout
 
 
+@pytest.mark.slow  # the SSL experiment (stages 6-10 again)
 def test_results_md_has_the_error_analysis(ssl_experiment):
     folder, _, _ = ssl_experiment
     for name in (FBANK, SSL):
@@ -104,6 +109,7 @@ def test_results_md_has_the_error_analysis(ssl_experiment):
             assert "| unknown |" not in section and "durations unknown" not in section
 
 
+@pytest.mark.slow  # the SSL experiment (stages 6-10 again)
 def test_one_figure_with_the_layer_weights_of_the_ssl_experiment(ssl_experiment):
     folder, _, proc = ssl_experiment
     figure = folder / "exp/layer_weights.png"

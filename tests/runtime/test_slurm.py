@@ -26,6 +26,7 @@ def run_jobs(args, cluster, cwd, timeout=120):
     )
 
 
+@pytest.mark.slow  # the Slurm test cluster
 def test_array_job_writes_one_log_per_task(slurm_cluster, tmp_path):
     # relative paths: the tasks run in the submitting directory
     proc = run_jobs(
@@ -43,6 +44,7 @@ def test_array_job_writes_one_log_per_task(slurm_cluster, tmp_path):
         assert f"job {job} done" in log and "# Ended (code 0)" in log
 
 
+@pytest.mark.slow  # the Slurm test cluster
 def test_failed_task_names_its_log(slurm_cluster, tmp_path):
     log = tmp_path / "x.JOB.log"
     # several arguments: run as they are (after JOB is replaced), not by a shell
@@ -214,6 +216,7 @@ def wait_for(condition, timeout=60, what="a condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.slow  # the Slurm test cluster
 def test_sbatch_refusing_the_job_is_a_failure(slurm_cluster, tmp_path):
     proc = run_jobs(
         ["--partition", "no_such_partition", "JOB=1:2", "x.JOB.log", "echo hi"],
@@ -225,6 +228,7 @@ def test_sbatch_refusing_the_job_is_a_failure(slurm_cluster, tmp_path):
     assert "not submitted" in proc.stderr and "invalid partition" in proc.stderr.lower()
 
 
+@pytest.mark.slow  # the Slurm test cluster
 def test_cancelled_task_is_a_failure_naming_its_log(slurm_cluster, start_jobs, tmp_path):
     runner = start_jobs("JOB=1:2", "x.JOB.log", "[ JOB = 1 ] || sleep 300; echo job JOB done")
     wait_for(
@@ -243,6 +247,7 @@ def test_cancelled_task_is_a_failure_naming_its_log(slurm_cluster, start_jobs, t
     assert "# Ended (code 0)" in _read(tmp_path / "x.1.log")
 
 
+@pytest.mark.slow  # the Slurm test cluster
 def test_task_over_its_time_limit_is_a_failure(slurm_cluster, tmp_path):
     proc = run_jobs(
         ["--time", "1", "x.log", "echo started; sleep 300"],
@@ -255,6 +260,7 @@ def test_task_over_its_time_limit_is_a_failure(slurm_cluster, tmp_path):
     assert "TIME LIMIT" in _read(tmp_path / "x.log")
 
 
+@pytest.mark.slow  # the Slurm test cluster
 def test_ctrl_c_cancels_the_submitted_jobs(slurm_cluster, start_jobs, tmp_path):
     runner = start_jobs("JOB=1:2", "x.JOB.log", "sleep 300")
     wait_for(
