@@ -39,7 +39,7 @@ def get_parser():
     for key, default in (("max_seconds", 20.0), ("pad_seconds", 0.0), ("batch_size", 16)):
         option = options.TRANSCRIBER[key]
         parser.add_argument(
-            f"--{key}", type=option.kind, default=default, help=f"{option.help} [%(default)s]"
+            f"--{key}", type=options.number, default=default, help=f"{option.help} [%(default)s]"
         )
     parser.add_argument("--vad", choices=options.TRANSCRIBER["vad"].kind, default="silero")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... [%(default)s]")
@@ -55,6 +55,7 @@ def checked_options(args, parser):
             args.max_seconds, args.pad_seconds, args.vad, label=options.cli_label
         )
         options.check({"batch_size": args.batch_size}, options.TRANSCRIBER, options.cli_label)
+        options.check_device(args.device, options.cli_label)
         return options.given_search_options(args)
     except options.OptionError as e:
         parser.error(str(e))
@@ -88,34 +89,53 @@ def output_paths(args, parser):
 
 def make_output_dir(args, parser):
     """Make --output_dir before the decoding (a folder that cannot be made fails now);
-    whether it was made here (and is to be removed if the model fails to load)."""
+    the topmost folder made here (None when it existed), removed again if the run
+    ends without writing into it."""
+    from fileio.atomic import OutputError, make_folder
+
     if args.output_dir is None or os.path.isdir(args.output_dir):
-        return False
+        return None
+    out_dir = Path(os.path.abspath(args.output_dir))
+    top = next(p for p in reversed([out_dir, *out_dir.parents]) if not os.path.lexists(p))
     try:
-        os.makedirs(args.output_dir)
+        make_folder(out_dir)
+    except OutputError as e:
+        parser.error(f"--output_dir {e}")
     except OSError as e:
         parser.error(f"--output_dir {args.output_dir}: cannot make the folder ({e.strerror})")
-    return True
+    return top
+
+
+def remove_empty(top):
+    """Remove the folder `top` made by this run when nothing was written under it."""
+    if top is None:
+        return
+    for folder, _, files in sorted(os.walk(top), key=lambda w: -len(w[0])):
+        if files or os.listdir(folder):
+            return
+        os.rmdir(folder)
 
 
 def load(args, search_options):
     """The Transcriber, or a one-line error and exit status 1."""
-    from local.decode.packed_model import PackError
+    from local.decode.packed_model import PackError, load_packed
     from local.decode.transcriber import Transcriber
 
     try:
         # ESPnet prints notices and warnings while it loads a model
         with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return Transcriber.from_pretrained(
+            speech2text = load_packed(
                 args.model,
-                device=args.device,
                 config=args.config,
-                vad=args.vad,
-                max_seconds=args.max_seconds,
-                pad_seconds=args.pad_seconds,
+                device=args.device,
+                label=options.cli_label,
                 **search_options,
             )
+            return Transcriber(
+                speech2text, vad=args.vad, max_seconds=args.max_seconds,
+                pad_seconds=args.pad_seconds,
+            )  # fmt: skip
     except (PackError, options.OptionError) as e:
         sys.exit(f"transcribe: error: {e}")
     except Exception as e:  # a damaged model file, an unknown device, ...
@@ -147,11 +167,14 @@ def transcribe_files(argv=None):
     made = make_output_dir(args, parser)
     logging.basicConfig(level=logging.WARNING, format="transcribe: %(message)s")
     try:
-        transcriber = load(args, search_options)
-    except SystemExit:
-        if made:
-            os.rmdir(args.output_dir)  # made empty a moment ago: nothing lost
-        raise
+        return write_transcripts(args, search_options, paths)
+    finally:
+        remove_empty(made)  # the model failed, every file failed, or an interruption
+
+
+def write_transcripts(args, search_options, paths):
+    """Transcribe args.audio, write the outputs; the exit status."""
+    transcriber = load(args, search_options)
     failed = 0
     from fileio.atomic import write_text
 

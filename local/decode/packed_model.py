@@ -41,7 +41,15 @@ import yaml
 from fileio.atomic import OutputError, atomic_dir, owner_of
 from fileio.kaldi_table import DataError
 from fileio.yaml_file import parse_yaml, read_yaml
-from local.decode.options import PROGRAM_ONLY, OptionError, file_label, search_layer
+from local.decode.options import (
+    PROGRAM_ONLY,
+    OptionError,
+    api_label,
+    check_beam,
+    check_device,
+    file_label,
+    search_layer,
+)
 from local.runtime.quiet import third_party_output_to_stderr
 
 TOOL = "local.decode.packed_model"
@@ -264,14 +272,16 @@ def decode_config(folder, files):
 
 
 def espnet_search_options():
-    """Options of ESPnet's Speech2Text a decode config may set, and the options of
-    its decoding program that are not the search's (ignored, as stage 7 uses them)."""
+    """{option: default} of ESPnet's Speech2Text that a decode config may name, and
+    the options of its decoding program that are not the search's (ignored, as
+    stage 7 uses them)."""
     from espnet2.bin.asr_inference import Speech2Text, get_parser
 
-    known = set(inspect.signature(Speech2Text.__init__).parameters) - {"self", *SPEECH2TEXT_FILES}
-    known -= set(PROGRAM_ONLY)
-    program = {action.dest for action in get_parser()._actions} - known
-    return known, program
+    parameters = inspect.signature(Speech2Text.__init__).parameters
+    skip = {"self", *SPEECH2TEXT_FILES, *PROGRAM_ONLY}
+    defaults = {k: p.default for k, p in parameters.items() if k not in skip}
+    program = {action.dest for action in get_parser()._actions} - set(defaults)
+    return defaults, program
 
 
 def config_options(path):
@@ -298,14 +308,15 @@ def model_folder(path):
     return unpack(path)
 
 
-def load_packed(path, config=None, device="cpu", **overrides):
+def load_packed(path, config=None, device="cpu", label=api_label, **overrides):
     """Speech2Text of a packed model; its search options are the packed decode
     config's, replaced key by key by those of `config` (a decode config file), then
     by `overrides` (e.g. beam_size=5): local.decode.options."""
     folder = model_folder(path)  # before the slow imports: a bad path fails at once
-    if config is not None and not Path(config).is_file():
-        problem = "is a folder" if Path(config).is_dir() else "no such file"
-        raise PackError(f"the decode config {config}: {problem}")
+    if config is not None and (str(config) == "" or not Path(config).is_file()):
+        problem = "is a folder" if str(config) and Path(config).is_dir() else "no such file"
+        raise PackError(f"the decode config {str(config) or repr('')}: {problem}")
+    check_device(device)
 
     with third_party_output_to_stderr():
         import local.runtime.espnet_bin  # noqa: F401  first: our frontend, deferred g2p_en
@@ -316,16 +327,20 @@ def load_packed(path, config=None, device="cpu", **overrides):
     files = read_meta(folder)
     packed = decode_config(folder, files)
     options = config_options(packed) if packed is not None else {}
-    user = config_options(config) if config is not None else {}
-    known, _ = espnet_search_options()
-    user.update(search_layer(overrides, known))
-    if "lm_file" not in files:
-        if user.get("lm_weight", 0) > 0:
+    source = dict.fromkeys(options, file_label(packed))  # option -> where it was set
+    defaults, _ = espnet_search_options()
+    layers = [(config_options(config), file_label(config))] if config is not None else []
+    layers.append((search_layer(overrides, defaults, label), label))
+    for layer, where in layers:
+        if "lm_file" not in files and layer.get("lm_weight", 0) > 0:
             raise OptionError(
-                f"lm_weight {user['lm_weight']}: the model {path} has no language model (use 0)"
+                f"{where('lm_weight', layer['lm_weight'])}: the model {path} has no language "
+                "model (use 0)"
             )
+        options.update(layer)
+        source.update(dict.fromkeys(layer, where))
+    if "lm_file" not in files:
         options["lm_weight"] = 0.0
-    options.update(user)
     members = _members(folder)
     with tempfile.TemporaryDirectory(prefix="zh-ssl-asr-") as tmp:
         kwargs = {}
@@ -346,4 +361,7 @@ def load_packed(path, config=None, device="cpu", **overrides):
             else:
                 kwargs[key] = str(files[key])
         with third_party_output_to_stderr():
-            return Speech2Text(**kwargs, **options, device=device)
+            speech2text = Speech2Text(**kwargs, **options, device=device)
+    beam = speech2text.beam_search.beam_size if speech2text.beam_search is not None else 1
+    check_beam(beam, len(speech2text.asr_model.token_list), source.get("beam_size", label))
+    return speech2text

@@ -169,10 +169,10 @@ def read_input(item):
         if hasattr(item, "detach"):  # a torch tensor
             item = item.detach().cpu().numpy()
         samples = np.asarray(item)
-        if samples.dtype == np.int16:
-            samples = samples / 32768.0
+        if samples.dtype in (np.int16, np.int32):  # soundfile's PCM, full scale 2 ** (bits - 1)
+            samples = samples / float(2 ** (8 * samples.dtype.itemsize - 1))
         elif not np.issubdtype(samples.dtype, np.floating):
-            raise InputError(f"samples must be float or int16, not {samples.dtype}")
+            raise InputError(f"samples must be float, int16 or int32, not {samples.dtype}")
         if samples.ndim == 2 and min(samples.shape) >= 1:
             # channels are the shorter axis: (samples, channels) as soundfile reads,
             # or (channels, samples) as torchaudio loads
@@ -203,13 +203,13 @@ def _is_rate(rate):
 
 
 def _is_pair(inputs):
-    """Whether `inputs` is one (samples, rate) input rather than two inputs."""
-    return (
-        isinstance(inputs, tuple)
-        and len(inputs) == 2
-        and _is_rate(inputs[1])
-        and not isinstance(inputs[0], (str, os.PathLike))
-    )
+    """Whether `inputs` is one (samples, rate) input rather than two inputs: an
+    array with a number (a bad rate is then that input's error)."""
+    if not (isinstance(inputs, tuple) and len(inputs) == 2):
+        return False
+    samples, rate = inputs
+    is_array = isinstance(samples, np.ndarray) or hasattr(samples, "detach")
+    return is_array and isinstance(rate, numbers.Number)
 
 
 # --- segments -------------------------------------------------------------------

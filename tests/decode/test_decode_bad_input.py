@@ -18,7 +18,7 @@ from conftest import tool
         (["local.transcribe", "M", "a.wav", "--max_seconds", "inf"], "--max_seconds inf"),
         (
             ["local.transcribe", "M", "a.wav", "--max_seconds", "1"],
-            "--max_seconds 1.0: must be over 1",
+            "--max_seconds 1: must be at least 3",
         ),
         (["local.transcribe", "M", "a.wav", "--batch_size", "0"], "--batch_size"),
         (["local.transcribe", "M", "a.wav", "--output_dir", "T/x"], "T/x: cannot make"),
