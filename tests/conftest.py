@@ -56,6 +56,25 @@ def sclite():
     return [exe, "sclite"]
 
 
+# --- a packed random model and its Transcriber, built once per test session --------
+
+
+@pytest.fixture(scope="session")
+def pack(tmp_path_factory):
+    """The pack of a random tiny model, as stage 10 packs (tiny_pack.make_pack)."""
+    from tiny_pack import make_pack
+
+    return make_pack(tmp_path_factory.mktemp("pack"))
+
+
+@pytest.fixture(scope="session")
+def asr(pack):
+    """A Transcriber of that pack (shared: tests that change one make their own)."""
+    from zh_ssl_asr import Transcriber
+
+    return Transcriber.from_pretrained(pack)
+
+
 # --- finished mini experiments, built once per test session ----------------------
 
 

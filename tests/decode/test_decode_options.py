@@ -12,19 +12,7 @@ import pytest
 import soundfile
 
 from conftest import run, tool
-from tiny_pack import DECODE, make_pack, mini_test_utterances
-
-
-@pytest.fixture(scope="module")
-def pack(tmp_path_factory):
-    return make_pack(tmp_path_factory.mktemp("pack"))
-
-
-@pytest.fixture(scope="module")
-def asr(pack):
-    from zh_ssl_asr import Transcriber
-
-    return Transcriber.from_pretrained(pack)
+from tiny_pack import DECODE, mini_test_utterances
 
 
 @pytest.fixture(scope="module")

@@ -25,21 +25,9 @@ import soundfile
 
 from conftest import run
 from fileio.kaldi_table import read_table
-from tiny_pack import make_pack, mini_test_utterances
+from tiny_pack import mini_test_utterances
 
 RATE = 16000
-
-
-@pytest.fixture(scope="module")
-def pack(tmp_path_factory):
-    return make_pack(tmp_path_factory.mktemp("pack"))
-
-
-@pytest.fixture(scope="module")
-def asr(pack):
-    from zh_ssl_asr import Transcriber
-
-    return Transcriber.from_pretrained(pack)
 
 
 @pytest.fixture(scope="module")
