@@ -156,13 +156,23 @@ def test_the_command_checks_by_the_same_rules(pack, tmp_path, utterances, args, 
     ],
 )
 def test_bad_values_in_a_config_file_name_the_file_and_key(pack, tmp_path, config, message):
+    """In-process: the command reads --config through the same load_packed."""
+    from zh_ssl_asr import OptionError, load_packed
+
     (tmp_path / "c.yaml").write_text(config)
+    with pytest.raises(OptionError) as refused:
+        load_packed(pack, config=tmp_path / "c.yaml")
+    assert str(refused.value).startswith(f"{tmp_path}/{message}"), str(refused.value)
+
+
+def test_the_command_names_a_bad_config_value_in_one_line(pack, tmp_path):
+    (tmp_path / "c.yaml").write_text("beam_size: 0\n")
     (tmp_path / "a.wav").write_bytes(b"")
     proc = tool("local.transcribe", pack, tmp_path / "a.wav", "--config", tmp_path / "c.yaml",
                 check=False)  # fmt: skip
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"transcribe: error: {tmp_path}/{message}"), proc.stderr[-2000:]
+    assert last == f"transcribe: error: {tmp_path}/c.yaml: beam_size: 0: must be at least 1"
 
 
 def test_an_lm_weight_for_a_model_without_lm_is_refused(pack):
