@@ -110,8 +110,8 @@ def remove_empty(top):
     """Remove the folder `top` made by this run when nothing was written under it."""
     if top is None:
         return
-    for folder, _, files in sorted(os.walk(top), key=lambda w: -len(w[0])):
-        if files or os.listdir(folder):
+    for folder, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
+        if os.listdir(folder):  # a file, or a folder left above
             return
         os.rmdir(folder)
 

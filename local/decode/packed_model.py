@@ -27,6 +27,7 @@ archive, no meta.yaml, a file meta.yaml names that is not there) is a PackError
 whose one-line message names the path and what is missing.
 """
 
+import functools
 import hashlib
 import inspect
 import os
@@ -271,6 +272,7 @@ def decode_config(folder, files):
     return others[0] if len(others) == 1 else None
 
 
+@functools.cache  # ESPnet's parser is built once, not for every config read
 def espnet_search_options():
     """{option: default} of ESPnet's Speech2Text that a decode config may name, and
     the options of its decoding program that are not the search's (ignored, as
